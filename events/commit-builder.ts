@@ -1,0 +1,94 @@
+import { RemError } from "../src/errors.js";
+import { allocateCommit, SIGNATURE_LENGTH } from "./codec/commit.js";
+import { randomNonce, seal, TAG_LENGTH } from "./encryption.js";
+import { blake3, fromHex, utf8 } from "./hash.js";
+import { commitId as toCommitId, type CommitId, type KeyId, type Seq, type TenantName } from "./model/ids.js";
+import type { Signer } from "./signing.js";
+
+/** Domain separation for commit signatures: Ed25519 signs "rem/commit/v1" || BLAKE3(unsigned bytes). */
+export const SIGNATURE_CONTEXT = utf8("rem/commit/v1");
+const COMMIT_ID_CONTEXT = utf8("rem/commit-id/v1");
+
+/** A tenant data key, unsealed in memory. */
+export interface DataKey {
+  readonly keyId: KeyId;
+  readonly key: Uint8Array;
+}
+
+export function signatureMessage(hash: Uint8Array): Uint8Array {
+  const m = new Uint8Array(SIGNATURE_CONTEXT.length + hash.length);
+  m.set(SIGNATURE_CONTEXT, 0);
+  m.set(hash, SIGNATURE_CONTEXT.length);
+  return m;
+}
+
+/**
+ * The commit id is derived from the tenant and the event ids, so a client that
+ * retries the same events (same ids) produces the same commit id and the log
+ * recognises the retry: BLAKE3("rem/commit-id/v1" || tenant || 0x00 || id1 || 0x00 || id2 …)[0..16].
+ */
+export function deriveCommitId(tenant: TenantName, eventIds: readonly string[]): CommitId {
+  const parts: Uint8Array[] = [COMMIT_ID_CONTEXT, utf8(tenant)];
+  const sep = new Uint8Array(1);
+  for (const id of eventIds) parts.push(sep, utf8(id));
+  return toCommitId(Buffer.from(blake3(...parts).subarray(0, 16)).toString("hex"));
+}
+
+export interface BuildInput {
+  tenant: TenantName;
+  seq: Seq;
+  ts: number;
+  prevHash: Uint8Array;
+  commitId: CommitId;
+  /** Encoded events (events-codec), plaintext. */
+  payload: Uint8Array;
+  count: number;
+  signer: Signer;
+  dataKey?: DataKey | undefined;
+}
+
+export interface BuiltCommit {
+  readonly seq: Seq;
+  readonly ts: number;
+  readonly commitId: CommitId;
+  /** BLAKE3 of the unsigned bytes: the next commit's prev_hash. */
+  readonly hash: Uint8Array;
+  readonly bytes: Uint8Array;
+  readonly count: number;
+}
+
+const ZERO8 = new Uint8Array(8);
+const ZERO12 = new Uint8Array(12);
+
+/** Lays out, optionally encrypts, hashes and signs one commit. */
+export function buildCommit(input: BuildInput): BuiltCommit {
+  if (input.count < 1) throw new RemError("REM_ERR_COMMIT_EMPTY", "a commit holds at least one event", { tenant: input.tenant });
+  const encrypted = input.dataKey !== undefined;
+  const nonce = encrypted ? randomNonce() : ZERO12;
+  const payloadLength = input.payload.length + (encrypted ? TAG_LENGTH : 0);
+  const { bytes, headerLength } = allocateCommit({
+    encrypted,
+    seq: input.seq,
+    ts: input.ts,
+    prevHash: input.prevHash,
+    commitId: fromHex(input.commitId),
+    keyId: fromHex(input.signer.keyId),
+    dataKeyId: encrypted ? fromHex(input.dataKey!.keyId) : ZERO8,
+    nonce,
+    count: input.count,
+    payloadLength,
+    tenant: input.tenant,
+  });
+  if (encrypted) {
+    // AAD = the header, so ciphertext cannot be moved to another commit, tenant or position.
+    bytes.set(seal(input.dataKey!.key, nonce, input.payload, bytes.subarray(0, headerLength)), headerLength);
+  } else {
+    bytes.set(input.payload, headerLength);
+  }
+  const unsignedEnd = headerLength + payloadLength;
+  const hash = blake3(bytes.subarray(0, unsignedEnd));
+  const signature = input.signer.sign(signatureMessage(hash));
+  if (signature.length !== SIGNATURE_LENGTH) throw new RemError("REM_ERR_INTERNAL", "signer returned a signature of the wrong length");
+  bytes.set(signature, unsignedEnd);
+  return { seq: input.seq, ts: input.ts, commitId: input.commitId, hash, bytes, count: input.count };
+}

@@ -1,0 +1,33 @@
+import { connect, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
+import { RemError } from "../../../src/errors.js";
+
+export type ConnectNatsOptions = Omit<NodeConnectionOptions, "servers">;
+
+/**
+ * Connects to NATS for REM: reconnects forever (every 250 ms by default), so a
+ * restarted server is picked up again without the caller doing anything.
+ * Options given here override those defaults (auth, TLS, timeouts…).
+ *
+ * A failed first connection rejects with REM_ERR_LOG_UNAVAILABLE naming the URL
+ * (without any credentials in it).
+ */
+export async function connectNats(url: string, opts: ConnectNatsOptions = {}): Promise<NatsConnection> {
+  try {
+    return await connect({
+      name: "rem",
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      ...opts,
+      servers: url,
+    });
+  } catch (cause) {
+    const safe = redactUrl(url);
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new RemError("REM_ERR_LOG_UNAVAILABLE", `cannot connect to NATS at ${safe}: ${reason}`, { url: safe }, { cause });
+  }
+}
+
+/** Drops user:password@ from a URL so it can go into messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/([a-z]+:\/\/)[^@/,\s]*@/gi, "$1");
+}

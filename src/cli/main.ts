@@ -1,0 +1,41 @@
+import { Command, CommanderError } from "commander";
+import { registerInit } from "./commands/init.js";
+import { registerKeys } from "./commands/key.js";
+import { registerLog } from "./commands/log.js";
+import { registerTenant } from "./commands/tenant.js";
+import { registerVerify } from "./commands/verify.js";
+import { EXIT, reportError } from "./output.js";
+
+export function buildProgram(): { program: Command; verify: { exitCode: number } } {
+  const program = new Command("rem")
+    .description("REM: an event-sourced memory database for AI agents")
+    .version("0.1.0")
+    .option("--data <dir>", "data directory (REM_DATA, default ~/.rem)")
+    .option("--tenant <name>", "tenant (REM_TENANT, default \"default\")")
+    .option("--nats <url>", "use NATS JetStream at this URL instead of the embedded log (REM_NATS_URL)")
+    .option("--password <passphrase>", "keystore passphrase (prefer REM_PASSPHRASE: flags show up in `ps`)")
+    .showHelpAfterError()
+    .exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerInit(program);
+  registerKeys(program);
+  registerLog(program);
+  const verify = registerVerify(program);
+  registerTenant(program);
+  for (const c of program.commands) c.exitOverride();
+  return { program, verify };
+}
+
+/** Runs the CLI; returns the process exit code (0 ok, 1 error, 2 usage, 3 conflict). */
+export async function main(argv: string[]): Promise<number> {
+  const { program, verify } = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return verify.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    return reportError(err);
+  }
+}
