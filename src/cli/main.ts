@@ -1,5 +1,9 @@
 import { Command, CommanderError } from "commander";
+import { registerAdminCommands } from "./commands/admin.js";
+import { registerEntityCommands } from "./commands/entities.js";
+import { registerGraphCommands } from "./commands/graph.js";
 import { registerInit } from "./commands/init.js";
+import { registerSchemaCommands } from "./commands/schema.js";
 import { registerKeys } from "./commands/key.js";
 import { registerLog } from "./commands/log.js";
 import { registerTenant } from "./commands/tenant.js";
@@ -22,6 +26,10 @@ export function buildProgram(): { program: Command; verify: { exitCode: number }
   registerLog(program);
   const verify = registerVerify(program);
   registerTenant(program);
+  registerSchemaCommands(program);
+  registerEntityCommands(program);
+  registerGraphCommands(program);
+  registerAdminCommands(program);
   for (const c of program.commands) c.exitOverride();
   return { program, verify };
 }

@@ -44,4 +44,6 @@ export const layout = {
   tenant: (dataDir: string, tenant: TenantName) => join(dataDir, "tenants", tenant),
   tenantMeta: (dataDir: string, tenant: TenantName) => join(dataDir, "tenants", tenant, "tenant.json"),
   log: (dataDir: string, tenant: TenantName) => join(dataDir, "tenants", tenant, "log"),
+  projections: (dataDir: string, tenant: TenantName) => join(dataDir, "tenants", tenant, "projections"),
+  store: (dataDir: string, tenant: TenantName) => join(dataDir, "tenants", tenant, "projections", "store"),
 } as const;

@@ -7,6 +7,9 @@ import { TenantLog } from "../../events/log/tenant-log.js";
 import type { BackendKind, LogBackend } from "../../events/log/types.js";
 import { requireTenantMeta } from "./tenant-meta.js";
 
+/** How long opening waits for a lock held by another REM process. */
+export const LOCK_WAIT_MS = 5_000;
+
 export function backendKind(config: RemConfig): BackendKind {
   return config.natsUrl === undefined ? "file" : "jetstream";
 }
@@ -34,7 +37,8 @@ export interface OpenBackendOptions {
 /** Opens the tenant's backend on this node's configured transport. */
 export async function openBackend(config: RemConfig, tenant: TenantName, options: OpenBackendOptions): Promise<LogBackend> {
   if (config.natsUrl === undefined) {
-    return FileLog.open({ dir: layout.log(config.dataDir, tenant), tenant, readOnly: !options.write });
+    // Short CLI commands may overlap: wait a little for another process's writer lock.
+    return FileLog.open({ dir: layout.log(config.dataDir, tenant), tenant, readOnly: !options.write, lockWaitMs: LOCK_WAIT_MS });
   }
   // Loaded on demand: the NATS client is a large import that embedded-only runs never need.
   const { connectNats } = await import("../../events/log/jetstream/connect.js");

@@ -32,7 +32,7 @@ describe("rem CLI on NATS JetStream (--nats / REM_NATS_URL)", () => {
     expect(read.lines).toHaveLength(50);
     expect(read.lines[49]).toMatchObject({ seq: 4, index: 49, event: { data: { i: 249 } } });
     const v = await cli(["verify", "--tenant", "acme"]);
-    expect(v.json).toMatchObject({ ok: true, backend: "jetstream", commits: 4, events: 252, encrypted_commits: 4 });
+    expect(v.json).toMatchObject({ ok: true, backend: "jetstream", commits: 4, events: 255, encrypted_commits: 4 });
   });
 
   it("refuses to open a JetStream tenant on the embedded log and vice versa", async () => {

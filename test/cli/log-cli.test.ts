@@ -97,8 +97,9 @@ describe("rem CLI: init, append, read, verify", () => {
   it("verifies the whole log and summarises it", async () => {
     const r = await a(["verify"]);
     expect(r.code, r.stdout).toBe(0);
-    expect(r.json).toMatchObject({ ok: true, tenant: "default", backend: "file", commits: 4, events: 6, head_seq: 4, decrypted: true });
-    expect((r.json as { event_types: Record<string, number> }).event_types).toMatchObject({ "key.rotated": 1, "entity.upserted": 4, "edge.added": 1 });
+    // The genesis commit holds the signing key record and the three core schemas.
+    expect(r.json).toMatchObject({ ok: true, tenant: "default", backend: "file", commits: 4, events: 9, head_seq: 4, decrypted: true });
+    expect((r.json as { event_types: Record<string, number> }).event_types).toEqual({ "key.rotated": 1, "schema.registered": 3, "entity.upserted": 4, "edge.added": 1 });
   });
 
   it("moves events between tenants with --events-only", async () => {

@@ -25,6 +25,8 @@ export interface FileLogOptions {
   readonly readOnly?: boolean;
   /** How often a read-only follower looks for new commits (default 50 ms). */
   readonly pollMs?: number;
+  /** How long to wait for another process's writer lock (default 0: fail at once). */
+  readonly lockWaitMs?: number;
 }
 
 /** What opening the log repaired: a torn tail from a crash mid-write, cut off. */
@@ -77,6 +79,7 @@ export class FileLog implements LogBackend {
   readonly #dedupWindowMs: number;
   readonly #readOnly: boolean;
   readonly #pollMs: number;
+  readonly #lockWaitMs: number;
   #lock: DirLock | null = null;
   #segments: Segment[] = [];
   #fh: FileHandle | null = null;
@@ -102,6 +105,7 @@ export class FileLog implements LogBackend {
     this.#dedupWindowMs = o.dedupWindowMs ?? 120_000;
     this.#readOnly = o.readOnly ?? false;
     this.#pollMs = o.pollMs ?? 50;
+    this.#lockWaitMs = o.lockWaitMs ?? 0;
   }
 
   static async open(options: FileLogOptions): Promise<FileLog> {
@@ -205,7 +209,7 @@ export class FileLog implements LogBackend {
   async #open(): Promise<void> {
     if (!this.#readOnly) {
       await mkdir(this.dir, { recursive: true });
-      this.#lock = await DirLock.acquire(this.dir, `the log of tenant ${this.tenant} (${this.dir})`);
+      this.#lock = await DirLock.acquire(this.dir, `the log of tenant ${this.tenant} (${this.dir})`, this.#lockWaitMs);
     }
     await this.#loadSegments();
     if (!this.#readOnly) {

@@ -11,7 +11,20 @@ import { RemError } from "../../../src/errors.js";
 export class DirLock {
   private constructor(readonly path: string) {}
 
-  static async acquire(dir: string, what: string): Promise<DirLock> {
+  /** Takes the lock, waiting up to `waitMs` for a live holder to let go. */
+  static async acquire(dir: string, what: string, waitMs = 0): Promise<DirLock> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        return await DirLock.#tryAcquire(dir, what);
+      } catch (err) {
+        if (!(err instanceof RemError) || err.code !== "REM_ERR_LOG_LOCKED" || Date.now() >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  static async #tryAcquire(dir: string, what: string): Promise<DirLock> {
     const path = join(dir, "LOCK");
     const me = `${process.pid}@${hostname()}`;
     const tmp = join(dir, `.LOCK.${process.pid}.${Date.now()}`);

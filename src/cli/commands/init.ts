@@ -4,6 +4,8 @@ import { RemError } from "../../errors.js";
 import { Keystore } from "../../../events/keys/keystore.js";
 import type { Event } from "../../../events/model/events.js";
 import { randomUUID } from "node:crypto";
+import { CORE_SCHEMAS } from "../../../schema/core/core-schemas.js";
+import { parseSchema } from "../../../schema/definition.js";
 import { backendKind, openBackend, openTenantLog } from "../../node/open-log.js";
 import { readTenantMeta, writeTenantMeta } from "../../node/tenant-meta.js";
 import { configOf, intFlag } from "../context.js";
@@ -54,13 +56,16 @@ export function registerInit(program: Command): void {
       try {
         let head = await log.head();
         if (head.seq === 0) {
-          // The genesis commit records which keys sign and encrypt this tenant.
+          // The genesis commit records which keys sign and encrypt this tenant, and registers the core schemas.
           const signer = await keystore.signer();
           const events: Event[] = [
             { type: "key.rotated", v: 1, id: randomUUID(), purpose: "signing", key_id: signer.keyId, public_key: signer.publicKey, previous_key_id: null },
           ];
           const dataKey = meta.encrypted ? await keystore.activeDataKey(tenant) : null;
           if (dataKey) events.push({ type: "key.rotated", v: 1, id: randomUUID(), purpose: "data", key_id: dataKey.keyId, previous_key_id: null });
+          for (const definition of CORE_SCHEMAS) {
+            events.push({ type: "schema.registered", v: 1, id: randomUUID(), name: parseSchema(definition).name, definition });
+          }
           await log.append(events);
           head = await log.head();
         }

@@ -3,15 +3,12 @@ import { RemError } from "../../errors.js";
 import type { Event } from "../../../events/model/events.js";
 import type { Seq } from "../../../events/model/ids.js";
 import { eventFromJson, eventToJson } from "../../../events/model/validate.js";
-import type { AppendResult, TenantLog } from "../../../events/log/tenant-log.js";
+import { appendCommits } from "../../node/append-commits.js";
 import { openKeystore, openTenantLog } from "../../node/open-log.js";
 import { readTenantMeta } from "../../node/tenant-meta.js";
 import { configOf, intFlag } from "../context.js";
 import { printJson, printJsonLine } from "../output.js";
 import { stdinLines } from "../stdin.js";
-
-/** How many commits a bulk append keeps in flight (they are pipelined on the hash chain). */
-const IN_FLIGHT = 32;
 
 export function registerLog(program: Command): void {
   const log = program.command("log").description("the tenant's event log, the source of truth");
@@ -37,7 +34,7 @@ export function registerLog(program: Command): void {
       const keystore = await openKeystore(config, true);
       const tenantLog = await openTenantLog(config, config.tenant, { keystore, write: true });
       try {
-        const results = await appendChunks(tenantLog, events, opts.commitSize, opts.expectedSeq as Seq | undefined);
+        const results = await appendCommits(tenantLog, events, { perCommit: opts.commitSize, expectedSeq: opts.expectedSeq as Seq | undefined });
         printJson({
           tenant: config.tenant,
           commits: results.length,
@@ -89,36 +86,4 @@ export function registerLog(program: Command): void {
         await tenantLog.close();
       }
     });
-}
-
-/** Appends events in commits of `size`, pipelined; with `expectedSeq`, each commit must extend the previous one. */
-async function appendChunks(log: TenantLog, events: Event[], size: number, expectedSeq: Seq | undefined): Promise<AppendResult[]> {
-  const chunks: Event[][] = [];
-  for (let i = 0; i < events.length; i += size) chunks.push(events.slice(i, i + size));
-  const results: AppendResult[] = [];
-  if (expectedSeq !== undefined) {
-    let expected = expectedSeq;
-    for (const chunk of chunks) {
-      const r = await log.append(chunk, { expectedSeq: expected });
-      results.push(r);
-      expected = r.seq;
-    }
-    return results;
-  }
-  const inflight = new Set<Promise<void>>();
-  const slots: (AppendResult | undefined)[] = new Array(chunks.length);
-  let failure: unknown;
-  for (let i = 0; i < chunks.length && failure === undefined; i++) {
-    const p: Promise<void> = log.append(chunks[i]!).then(
-      (r) => void (slots[i] = r),
-      (err: unknown) => void (failure ??= err),
-    );
-    inflight.add(p);
-    void p.finally(() => inflight.delete(p));
-    if (inflight.size >= IN_FLIGHT) await Promise.race(inflight);
-  }
-  await Promise.all(inflight);
-  if (failure !== undefined) throw failure;
-  for (const r of slots) results.push(r!);
-  return results;
 }

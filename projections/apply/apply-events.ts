@@ -1,0 +1,173 @@
+import type { Event } from "../../events/model/events.js";
+import type { JsonObject } from "../../events/model/json-value.js";
+import { parseSchema, type SchemaSpec } from "../../schema/definition.js";
+import { naturalKey } from "../../schema/ids.js";
+import { indexValues } from "../indexing.js";
+import { pack, type EntityRecord, type SchemaRecord } from "../store/records.js";
+import type { StagedBatch } from "./staged.js";
+
+/** What every event of a commit shares. */
+export interface CommitContext {
+  readonly seq: number;
+  readonly ts: number;
+}
+
+const specs = new WeakMap<SchemaRecord, SchemaSpec | null>();
+const EMPTY = Buffer.alloc(0);
+
+/** The parsed schema behind a record; null when its definition does not parse (then it has no indexes). */
+export function specOf(rec: SchemaRecord | undefined): SchemaSpec | null {
+  if (rec === undefined) return null;
+  let spec = specs.get(rec);
+  if (spec === undefined) {
+    try {
+      spec = parseSchema(rec.definition, rec.name);
+    } catch {
+      spec = null; // a definition the write path would have refused, appended raw: store it, index nothing
+    }
+    specs.set(rec, spec);
+  }
+  return spec;
+}
+
+/**
+ * Applies one commit's events to the staged batch. Deterministic: the result
+ * depends only on the store's state and the events (timestamps come from the
+ * commit), so replaying the log always rebuilds the same projection.
+ */
+export async function applyEvents(b: StagedBatch, events: readonly Event[], c: CommitContext): Promise<void> {
+  for (const e of events) {
+    switch (e.type) {
+      case "entity.upserted":
+        upsert(b, e.entity_id, e.schema, e.data, c);
+        break;
+      case "entity.deleted":
+        remove(b, e.entity_id, c);
+        break;
+      case "edge.added": {
+        const s = b.store;
+        b.put(s.edges, s.edgeKey(e.src, e.edge_type, e.dst), pack({ src: e.src, dst: e.dst, type: e.edge_type, props: e.props, created_at: c.ts }));
+        b.addPair(s.adj, s.adjKey(e.src, "out"), e.edge_type, e.dst);
+        b.addPair(s.adj, s.adjKey(e.dst, "in"), e.edge_type, e.src);
+        break;
+      }
+      case "edge.removed": {
+        const s = b.store;
+        b.del(s.edges, s.edgeKey(e.src, e.edge_type, e.dst));
+        b.removePair(s.adj, s.adjKey(e.src, "out"), e.edge_type, e.dst);
+        b.removePair(s.adj, s.adjKey(e.dst, "in"), e.edge_type, e.src);
+        break;
+      }
+      case "schema.registered":
+      case "schema.changed":
+        await putSchema(b, e.name, e.definition, c);
+        break;
+      case "schema.dropped":
+        await dropSchema(b, e.name);
+        break;
+      case "embedding.recorded": {
+        const s = b.store;
+        b.put(s.vectors, s.vectorKey(e.schema, e.field, e.entity_id), pack({ model: e.model, dim: e.dim, vector: new Uint8Array(e.vector.buffer, e.vector.byteOffset, e.vector.byteLength), seq: c.seq }));
+        break;
+      }
+      case "key.rotated":
+        break; // key records matter to verifiers, not to projections
+    }
+  }
+}
+
+function upsert(b: StagedBatch, id: string, schema: string, data: JsonObject, c: CommitContext): void {
+  const old = b.entity(id);
+  if (old !== undefined && old.deleted_at === null) unindex(b, old);
+  if (old !== undefined && old.schema !== schema) b.purgeEntity(old); // an explicit id reused in another schema
+  const alive = old !== undefined && old.deleted_at === null && old.schema === schema;
+  const rec: EntityRecord = { id, schema, data, created_at: alive ? old.created_at : c.ts, modified_at: c.ts, deleted_at: null, seq: c.seq };
+  b.putEntity(rec);
+  index(b, rec);
+}
+
+function remove(b: StagedBatch, id: string, c: CommitContext): void {
+  const old = b.entity(id);
+  if (old === undefined || old.deleted_at !== null) return; // deleting twice, or what never existed, changes nothing
+  unindex(b, old);
+  b.putEntity({ ...old, deleted_at: c.ts, modified_at: c.ts, seq: c.seq });
+}
+
+/** Field index and key index entries of a live entity. */
+function entries(b: StagedBatch, rec: EntityRecord): { idx: Uint8Array[]; key: string | null } {
+  const spec = specOf(b.schema(rec.schema));
+  const s = b.store;
+  const idx: Uint8Array[] = [];
+  if (spec !== null) {
+    for (const field of spec.indexedFields) {
+      const info = spec.fields.get(field)!;
+      for (const v of indexValues(info.kind, info.items, rec.data[field])) idx.push(s.indexKey(rec.schema, field, v, rec.id));
+    }
+  }
+  return { idx, key: naturalKey(spec?.keyField ?? null, rec.data) };
+}
+
+function index(b: StagedBatch, rec: EntityRecord): void {
+  const { idx, key } = entries(b, rec);
+  for (const k of idx) b.put(b.store.idx, k, EMPTY);
+  if (key !== null) b.addPair(b.store.keys, b.store.keyIndexKey(key), rec.id, rec.schema);
+}
+
+function unindex(b: StagedBatch, rec: EntityRecord): void {
+  const { idx, key } = entries(b, rec);
+  for (const k of idx) b.del(b.store.idx, k);
+  if (key !== null) b.removePair(b.store.keys, b.store.keyIndexKey(key), rec.id, rec.schema);
+}
+
+/**
+ * Registers or changes a schema. When its indexed fields or key field change,
+ * the schema's live entities are re-indexed from the store overlaid with the
+ * current batch (which, at this commit, is exactly what the log says): this is
+ * how adding an index to a schema with data builds it.
+ */
+async function putSchema(b: StagedBatch, name: string, definition: JsonObject, c: CommitContext): Promise<void> {
+  const old = b.schema(name);
+  const rec: SchemaRecord = { name, definition, version: c.seq, created_at: old?.created_at ?? c.ts, modified_at: c.ts };
+  const before = specOf(old);
+  const after = specOf(rec);
+  // Also on first registration: entities appended before their schema existed get indexed now.
+  const live = !sameIndexing(before, after) ? (await entitiesOf(b, name)).filter((e) => e.deleted_at === null) : [];
+  for (const e of live) unindex(b, e);
+  b.putSchema(rec);
+  for (const e of live) index(b, e);
+}
+
+async function dropSchema(b: StagedBatch, name: string): Promise<void> {
+  if (b.schema(name) === undefined) return;
+  for (const e of await entitiesOf(b, name)) {
+    if (e.deleted_at === null) unindex(b, e);
+    b.purgeEntity(e);
+  }
+  b.dropSchema(name);
+}
+
+/** Every entity record (tombstones too) of a schema as of this point of the batch: the store's, overlaid with the batch's. */
+async function entitiesOf(b: StagedBatch, schema: string): Promise<EntityRecord[]> {
+  const out: EntityRecord[] = [];
+  const seen = new Set<string>();
+  for await (const stored of b.store.scanSchema(schema)) {
+    seen.add(stored.id);
+    const cur = b.entity(stored.id);
+    if (cur !== undefined && cur.schema === schema) out.push(cur);
+  }
+  for (const rec of b.stagedEntities()) {
+    if (rec !== null && rec.schema === schema && !seen.has(rec.id)) out.push(rec);
+  }
+  return out;
+}
+
+function sameIndexing(a: SchemaSpec | null, b: SchemaSpec | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.keyField !== b.keyField) return false;
+  if (a.indexedFields.join("\0") !== b.indexedFields.join("\0")) return false;
+  return a.indexedFields.every((f) => {
+    const x = a.fields.get(f)!;
+    const y = b.fields.get(f)!;
+    return x.kind === y.kind && x.items === y.items;
+  });
+}

@@ -1,0 +1,200 @@
+import type { AbstractChainedBatch } from "abstract-level";
+import { RemError } from "../../src/errors.js";
+import { pack, unpack, type EntityRecord, type SchemaRecord } from "../store/records.js";
+import type { ProjectionStore, Sublevel } from "../store/store.js";
+import { concat, uuidBytes } from "../store/keys.js";
+
+type Bytes = Uint8Array;
+type Chained = AbstractChainedBatch<ProjectionStore["db"], Bytes, Bytes> & {
+  /** abstract-level's implementation hooks: what the public put/del/write call after validating and encoding. */
+  _put?: (key: Bytes, value: Bytes, options: object) => void;
+  _del?: (key: Bytes, options: object) => void;
+  _write?: (options: object) => Promise<void>;
+};
+const NO_OPTIONS = {};
+/** A list value kept decoded while staged: [[a, b], …] (key index entries, adjacency lists). */
+type Pairs = [string, string][];
+
+const LIVE = Buffer.from([0]);
+const DELETED = Buffer.from([1]);
+
+/**
+ * The writes of one or more commits, staged for one atomic LevelDB batch.
+ * Values written earlier in the batch are read back from here (the store does
+ * not see them until the batch is written). List values (key index, adjacency)
+ * stay decoded until the write, so many edits to one list cost one encode.
+ */
+export class StagedBatch {
+  readonly store: ProjectionStore;
+  // A chained batch: measured ~2x faster here than an array batch of sublevel operations.
+  readonly #batch: Chained;
+  /** Whether the implementation hooks exist (classic-level); else the public API is used. */
+  readonly #direct: boolean;
+  #ops = 0;
+  readonly #entities = new Map<string, EntityRecord | null>();
+  readonly #schemas = new Map<string, SchemaRecord | null>();
+  readonly #lists = new Map<Sublevel, Map<string, { key: Bytes; pairs: Pairs }>>();
+  readonly #parent: StagedBatch | null;
+  schemasChanged = false;
+
+  /**
+   * @param parent the previous batch, possibly still being written: reads look
+   *   there before the store, so applying can go on while it writes.
+   */
+  constructor(store: ProjectionStore, parent: StagedBatch | null = null) {
+    this.store = store;
+    this.#parent = parent;
+    this.#batch = store.db.batch() as Chained;
+    this.#direct = typeof this.#batch._put === "function" && typeof this.#batch._del === "function" && typeof this.#batch._write === "function";
+  }
+
+  get size(): number {
+    let lists = 0;
+    for (const m of this.#lists.values()) lists += m.size;
+    return this.#ops + lists;
+  }
+
+  /**
+   * Stages a put. Keys and values are Buffers we built ourselves, so the batch's
+   * implementation hook is called directly when classic-level has one: the
+   * public put's validation and encoding layer cost more than LevelDB's write.
+   */
+  put(family: Sublevel, key: Bytes, value: Bytes): void {
+    const k = family.full(key);
+    if (this.#direct) this.#batch._put!(k, value, NO_OPTIONS);
+    else this.#batch.put(k, value);
+    this.#ops++;
+  }
+
+  del(family: Sublevel, key: Bytes): void {
+    const k = family.full(key);
+    if (this.#direct) this.#batch._del!(k, NO_OPTIONS);
+    else this.#batch.del(k);
+    this.#ops++;
+  }
+
+  entity(id: string): EntityRecord | undefined {
+    // null means "removed in this batch": it must not fall through to older state.
+    if (this.#entities.has(id)) return this.#entities.get(id) ?? undefined;
+    const p = this.#parent;
+    if (p !== null && p.#entities.has(id)) return p.#entities.get(id) ?? undefined;
+    return this.store.getEntity(id);
+  }
+
+  /** Entities written (or purged, as null) earlier in this batch. */
+  stagedEntities(): IterableIterator<EntityRecord | null> {
+    return this.#entities.values();
+  }
+
+  putEntity(rec: EntityRecord): void {
+    this.#entities.set(rec.id, rec);
+    const idb = uuidBytes(rec.id);
+    this.put(this.store.entities, concat(this.store.schemaPrefix(rec.schema), idb), pack(rec));
+    this.store.noteWrite(this.store.ids, idb);
+    this.put(this.store.ids, idb, concat(rec.deleted_at === null ? LIVE : DELETED, Buffer.from(rec.schema, "utf8")));
+  }
+
+  /** Removes an entity completely (used when its schema is dropped). */
+  purgeEntity(rec: EntityRecord): void {
+    this.#entities.set(rec.id, null);
+    this.del(this.store.entities, this.store.entityKey(rec.schema, rec.id));
+    this.del(this.store.ids, uuidBytes(rec.id));
+  }
+
+  schema(name: string): SchemaRecord | undefined {
+    if (this.#schemas.has(name)) return this.#schemas.get(name) ?? undefined;
+    const p = this.#parent;
+    if (p !== null && p.#schemas.has(name)) return p.#schemas.get(name) ?? undefined;
+    return this.store.getSchemaRecord(name);
+  }
+
+  putSchema(rec: SchemaRecord): void {
+    this.#schemas.set(rec.name, rec);
+    this.schemasChanged = true;
+    this.put(this.store.schemas, Buffer.from(rec.name, "utf8"), pack(rec));
+  }
+
+  dropSchema(name: string): void {
+    this.#schemas.set(name, null);
+    this.schemasChanged = true;
+    this.del(this.store.schemas, Buffer.from(name, "utf8"));
+  }
+
+  /**
+   * Adds [a, b] to the sorted list at `key` unless present. Lists stay sorted so
+   * their bytes do not depend on the order of the operations that built them
+   * (a rebuild batches commits differently than incremental application).
+   */
+  addPair(sublevel: Sublevel, key: Bytes, a: string, b: string): void {
+    const pairs = this.#list(sublevel, key);
+    const i = lowerBound(pairs, a, b);
+    const at = pairs[i];
+    if (at === undefined || at[0] !== a || at[1] !== b) pairs.splice(i, 0, [a, b]);
+  }
+
+  removePair(sublevel: Sublevel, key: Bytes, a: string, b: string): void {
+    const pairs = this.#list(sublevel, key);
+    const i = lowerBound(pairs, a, b);
+    const at = pairs[i];
+    if (at !== undefined && at[0] === a && at[1] === b) pairs.splice(i, 1);
+  }
+
+  #list(sublevel: Sublevel, key: Bytes): Pairs {
+    let lists = this.#lists.get(sublevel);
+    if (lists === undefined) this.#lists.set(sublevel, (lists = new Map()));
+    const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
+    let entry = lists.get(k);
+    if (entry === undefined) {
+      const inParent = this.#parent === null ? undefined : this.#parent.#lists.get(sublevel)?.get(k);
+      if (inParent !== undefined) {
+        entry = { key, pairs: inParent.pairs.slice() };
+      } else {
+        const stored = this.store.getTracked(sublevel, key);
+        entry = { key, pairs: stored === undefined ? [] : unpack<Pairs>(stored) };
+      }
+      lists.set(k, entry);
+    }
+    return entry.pairs;
+  }
+
+  /** Writes everything atomically, checkpoint included. */
+  async write(): Promise<void> {
+    for (const [sublevel, lists] of this.#lists) {
+      for (const { key, pairs } of lists.values()) {
+        if (pairs.length === 0) {
+          this.del(sublevel, key);
+        } else {
+          this.store.noteWrite(sublevel, key);
+          this.put(sublevel, key, pack(pairs));
+        }
+      }
+    }
+    if (this.#ops === 0) return this.#batch.close();
+    if (!this.#direct) return this.#batch.write();
+    // The public write() counts only public operations (it would see none): write through the hook.
+    if (this.store.db.status !== "open") throw new RemError("REM_ERR_INTERNAL", "the projection store closed before its batch was written");
+    try {
+      await this.#batch._write!({});
+    } finally {
+      await this.#batch.close();
+    }
+  }
+
+  /** Drops what was staged (after a failure). */
+  async discard(): Promise<void> {
+    if (this.#batch.db.status === "open") await this.#batch.close().catch(() => undefined);
+  }
+}
+
+/** First index whose pair is ≥ [a, b]. */
+function lowerBound(pairs: Pairs, a: string, b: string): number {
+  let lo = 0;
+  let hi = pairs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const [x, y] = pairs[mid]!;
+    if (x < a || (x === a && y < b)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,180 @@
+import type { JsonValue } from "../../events/model/json-value.js";
+
+/**
+ * Order-preserving binary encodings for LevelDB keys: comparing encoded keys
+ * bytewise gives the same order as comparing the values (docs/data-model.md).
+ */
+
+const textEncoder = new TextEncoder();
+
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX_VALUE[97 + i] = 10 + i;
+  HEX_VALUE[65 + i] = 10 + i;
+}
+
+/** UUID text ↔ its 16 bytes (byte order = text order for lowercase hex). A hot path: no regex, no Buffer. */
+export function uuidBytes(id: string): Uint8Array {
+  const out = Buffer.alloc(16);
+  let j = 0;
+  for (let i = 0; i < id.length && j < 32; i++) {
+    const c = id.charCodeAt(i);
+    if (c === 45) continue; // '-'
+    const v = c < 128 ? HEX_VALUE[c]! : -1;
+    if (v < 0) throw new Error(`not a UUID: ${JSON.stringify(id)}`);
+    if ((j & 1) === 0) out[j >> 1] = v << 4;
+    else out[j >> 1]! |= v;
+    j++;
+  }
+  if (j !== 32) throw new Error(`not a UUID: ${JSON.stringify(id)}`);
+  return out;
+}
+
+export function uuidText(b: Uint8Array): string {
+  const h = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * A string as a self-delimiting key part: UTF-8 with 0x00 escaped as 00 FF,
+ * terminated by 00 01. A shorter string sorts before its extensions, and the
+ * terminator can never be confused with content, whatever follows.
+ */
+export function encString(s: string): Uint8Array {
+  const raw = textEncoder.encode(s);
+  let zeros = 0;
+  for (const b of raw) if (b === 0) zeros++;
+  const out = Buffer.allocUnsafe(raw.length + zeros + 2);
+  let j = 0;
+  for (const b of raw) {
+    out[j++] = b;
+    if (b === 0) out[j++] = 0xff;
+  }
+  out[j++] = 0;
+  out[j] = 1;
+  return out;
+}
+
+/** Reads an encString at `offset`; returns the string and the offset after its terminator. */
+export function decString(b: Uint8Array, offset: number): { value: string; next: number } {
+  const bytes: number[] = [];
+  let i = offset;
+  for (;;) {
+    const c = b[i]!;
+    if (c === 0) {
+      if (b[i + 1] === 0xff) {
+        bytes.push(0);
+        i += 2;
+        continue;
+      }
+      return { value: Buffer.from(bytes).toString("utf8"), next: i + 2 };
+    }
+    bytes.push(c);
+    i++;
+  }
+}
+
+/** Type tags: their order is the sort order across types (nulls last, as PostgreSQL sorts ascending). */
+export const TAG = { false: 0x10, true: 0x11, number: 0x20, date: 0x30, string: 0x40, null: 0xf0 } as const;
+
+/** float64 → 8 bytes whose unsigned order is numeric order (sign bit flipped; negatives inverted). */
+export function encNumber(n: number): Uint8Array {
+  const b = new Uint8Array(8);
+  const dv = new DataView(b.buffer);
+  dv.setFloat64(0, n === 0 ? 0 : n); // fold -0
+  if ((b[0]! & 0x80) !== 0) {
+    for (let i = 0; i < 8; i++) b[i] = ~b[i]! & 0xff;
+  } else {
+    b[0] = b[0]! | 0x80;
+  }
+  return b;
+}
+
+export function decNumber(b: Uint8Array, offset: number): number {
+  const c = b.slice(offset, offset + 8);
+  if ((c[0]! & 0x80) !== 0) c[0] = c[0]! & 0x7f;
+  else for (let i = 0; i < 8; i++) c[i] = ~c[i]! & 0xff;
+  return new DataView(c.buffer).getFloat64(0);
+}
+
+/** An indexed value: how it is compared (see projections/indexing.ts for which kind a field uses). */
+export type IndexValue = { readonly t: "null" } | { readonly t: "bool"; readonly v: boolean } | { readonly t: "number"; readonly v: number } | { readonly t: "date"; readonly v: number } | { readonly t: "string"; readonly v: string };
+
+export function encValue(v: IndexValue): Uint8Array {
+  switch (v.t) {
+    case "null":
+      return Buffer.from([TAG.null]);
+    case "bool":
+      return Buffer.from([v.v ? TAG.true : TAG.false]);
+    case "number":
+      return concat(new Uint8Array([TAG.number]), encNumber(v.v));
+    case "date":
+      return concat(new Uint8Array([TAG.date]), encNumber(v.v));
+    case "string":
+      return concat(new Uint8Array([TAG.string]), encString(v.v));
+  }
+}
+
+/** Decodes an encValue at `offset`. */
+export function decValue(b: Uint8Array, offset: number): { value: IndexValue; next: number } {
+  const tag = b[offset]!;
+  switch (tag) {
+    case TAG.null:
+      return { value: { t: "null" }, next: offset + 1 };
+    case TAG.false:
+    case TAG.true:
+      return { value: { t: "bool", v: tag === TAG.true }, next: offset + 1 };
+    case TAG.number:
+      return { value: { t: "number", v: decNumber(b, offset + 1) }, next: offset + 9 };
+    case TAG.date:
+      return { value: { t: "date", v: decNumber(b, offset + 1) }, next: offset + 9 };
+    case TAG.string: {
+      const s = decString(b, offset + 1);
+      return { value: { t: "string", v: s.value }, next: s.next };
+    }
+    default:
+      throw new Error(`unknown index value tag 0x${tag.toString(16)}`);
+  }
+}
+
+/** The JSON value an IndexValue stands for (dates as ISO text). */
+export function indexValueToJson(v: IndexValue): JsonValue {
+  switch (v.t) {
+    case "null":
+      return null;
+    case "date":
+      return new Date(v.v).toISOString();
+    default:
+      return v.v;
+  }
+}
+
+/** Concatenates into a Buffer (LevelDB's "buffer" encoding takes Buffers without copying). */
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = Buffer.allocUnsafe(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** The smallest key greater than every key starting with `prefix`. */
+export function prefixEnd(prefix: Uint8Array): Uint8Array {
+  const out = Buffer.from(prefix);
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (out[i]! < 0xff) {
+      out[i] = out[i]! + 1;
+      return out.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+}
+
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b);
+}

@@ -1,0 +1,49 @@
+import { Packr } from "msgpackr";
+import type { JsonObject } from "../../events/model/json-value.js";
+
+/** Values in the projection store are MessagePack (faster than JSON to decode; the store is rebuildable, so the format may change freely). */
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+
+export function pack(value: unknown): Uint8Array {
+  return packr.pack(value);
+}
+
+export function unpack<T>(bytes: Uint8Array): T {
+  return packr.unpack(bytes) as T;
+}
+
+/** An entity as stored: user data plus what the projection derived from the log. */
+export interface EntityRecord {
+  readonly id: string;
+  readonly schema: string;
+  readonly data: JsonObject;
+  /** ms since epoch, from commit timestamps */
+  readonly created_at: number;
+  readonly modified_at: number;
+  readonly deleted_at: number | null;
+  /** the last commit that changed it */
+  readonly seq: number;
+}
+
+export interface SchemaRecord {
+  readonly name: string;
+  readonly definition: JsonObject;
+  /** sequence of the commit that registered or last changed it */
+  readonly version: number;
+  readonly created_at: number;
+  readonly modified_at: number;
+}
+
+export interface EdgeRecord {
+  readonly src: string;
+  readonly dst: string;
+  readonly type: string;
+  readonly props: JsonObject;
+  readonly created_at: number;
+}
+
+export interface Checkpoint {
+  readonly seq: number;
+  readonly hash: Uint8Array;
+  readonly ts: number;
+}

@@ -1,0 +1,336 @@
+import { ClassicLevel } from "classic-level";
+import { RemError } from "../../src/errors.js";
+import { parseSchema, type SchemaSpec } from "../../schema/definition.js";
+import { concat, encString, encValue, prefixEnd, uuidBytes, uuidText, type IndexValue } from "./keys.js";
+import { pack, unpack, type Checkpoint, type EdgeRecord, type EntityRecord, type SchemaRecord } from "./records.js";
+
+import { BloomFilter } from "./bloom.js";
+import { Family, type Level } from "./family.js";
+
+type Bytes = Uint8Array;
+/** A column family of the store (see family.ts). */
+export type Sublevel = Family;
+
+/** Entries the rebuild filter tracks before giving up (~4.6 MiB of bits). */
+const WRITTEN_CAPACITY = 4_000_000;
+
+/** Bump when the layout changes: an older store is dropped and rebuilt from the log. */
+export const STORE_FORMAT = 2;
+const SEP = new Uint8Array([0]);
+const OUT = new Uint8Array([0x6f]);
+const IN = new Uint8Array([0x69]);
+const EMPTY = new Uint8Array(0);
+const utf8 = (s: string): Bytes => Buffer.from(s, "utf8");
+
+/**
+ * The "column families" of a tenant's projection store, each a one-byte key prefix
+ * in one LevelDB database (family.ts):
+ *
+ *   entities  schema ‖ 00 ‖ id(16)                     → EntityRecord
+ *   ids       id(16)                                   → live flag (00 live, 01 deleted) ‖ schema
+ *   keys      natural key (UTF-8)                      → [[id, schema], …]   (global key index)
+ *   idx       schema ‖ 00 ‖ encString(field) ‖ encValue ‖ id(16) → ∅ (field indexes)
+ *   edges     src(16) ‖ encString(type) ‖ dst(16)       → EdgeRecord (with props)
+ *   adj       id(16) ‖ "o" | "i"                       → [[type, other id], …] (adjacency lists)
+ *   vectors   schema ‖ 00 ‖ encString(field) ‖ id(16)   → embedding     (issue 4)
+ *   schemas   name                                     → SchemaRecord
+ *   meta      "checkpoint" → Checkpoint, "format" → STORE_FORMAT
+ *
+ * Hot reads (get by id, key lookup, graph hops) are single synchronous gets
+ * (~3 µs here): opening a LevelDB iterator costs ~200 µs, so iterators are kept
+ * for scans (queries, rebuilds) only.
+ */
+export class ProjectionStore {
+  readonly dir: string;
+  readonly db: Level;
+  readonly entities: Sublevel;
+  readonly ids: Sublevel;
+  readonly keys: Sublevel;
+  readonly idx: Sublevel;
+  readonly edges: Sublevel;
+  readonly adj: Sublevel;
+  readonly vectors: Sublevel;
+  readonly schemas: Sublevel;
+  readonly meta: Sublevel;
+  #checkpoint: Checkpoint | null = null;
+  #specs = new Map<string, SchemaSpec>();
+  /** Decoded schema records (null: known absent), so hot paths neither re-read nor re-parse them. */
+  #schemaRecords = new Map<string, SchemaRecord | null>();
+  #prefixes = new Map<string, Bytes>();
+  /**
+   * Keys of the read-modify-write families (ids, keys, adj) written since the
+   * store was empty; null once the store has history it does not track. Lets a
+   * rebuild skip reads that must miss.
+   */
+  #written: BloomFilter | null = null;
+
+  private constructor(dir: string, db: Level) {
+    this.dir = dir;
+    this.db = db;
+    let prefix = 0x01;
+    const sub = (name: string): Family => new Family(db, name, prefix++);
+    // Order matters: it assigns the prefix bytes (part of STORE_FORMAT).
+    this.meta = sub("meta");
+    this.schemas = sub("schemas");
+    this.entities = sub("entities");
+    this.ids = sub("ids");
+    this.keys = sub("keys");
+    this.idx = sub("idx");
+    this.edges = sub("edges");
+    this.adj = sub("adj");
+    this.vectors = sub("vectors");
+  }
+
+  /**
+   * Opens (creating) the store. Another process holding it gives
+   * REM_ERR_STORE_LOCKED, after waiting up to `lockWaitMs` for it to let go.
+   */
+  static async open(dir: string, options: { lockWaitMs?: number } = {}): Promise<ProjectionStore> {
+    const deadline = Date.now() + (options.lockWaitMs ?? 0);
+    for (;;) {
+      try {
+        return await ProjectionStore.#open(dir);
+      } catch (err) {
+        if (!(err instanceof RemError) || err.code !== "REM_ERR_STORE_LOCKED" || Date.now() >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  static async #open(dir: string): Promise<ProjectionStore> {
+    // "buffer" encodings: "view" transcodes every key and value (measured 3x slower on batches).
+    const db = new ClassicLevel<Bytes, Bytes>(dir, { keyEncoding: "buffer", valueEncoding: "buffer" });
+    const store = new ProjectionStore(dir, db);
+    try {
+      await db.open();
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      if (cause?.code === "LEVEL_LOCKED" || /lock/i.test(cause?.message ?? "")) {
+        throw new RemError("REM_ERR_STORE_LOCKED", `the projection store ${dir} is open in another REM process (a running \`rem serve\`?); stop it or use its HTTP API`, { path: dir }, { cause: err });
+      }
+      throw new RemError("REM_ERR_INTERNAL", `cannot open the projection store ${dir}: ${(err as Error).message}`, { path: dir }, { cause: err });
+    }
+    const format = store.meta.getSync(utf8("format"));
+    if (format !== undefined && unpack<number>(format) !== STORE_FORMAT) {
+      await db.clear();
+    }
+    if (format === undefined || unpack<number>(format) !== STORE_FORMAT) await store.meta.put(utf8("format"), pack(STORE_FORMAT));
+    const cp = store.meta.getSync(utf8("checkpoint"));
+    store.#checkpoint = cp === undefined ? null : unpack<Checkpoint>(cp);
+    // Every batch writes a checkpoint, so without one nothing was ever written.
+    if (store.#checkpoint === null) store.#written = new BloomFilter(WRITTEN_CAPACITY);
+    return store;
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  /** Every column family, for dumps and tests. */
+  families(): Record<string, Family> {
+    return { meta: this.meta, schemas: this.schemas, entities: this.entities, ids: this.ids, keys: this.keys, idx: this.idx, edges: this.edges, adj: this.adj, vectors: this.vectors };
+  }
+
+  /** Drops everything (the log rebuilds it). */
+  async clear(): Promise<void> {
+    await this.db.clear();
+    await this.meta.put(utf8("format"), pack(STORE_FORMAT));
+    this.#checkpoint = null;
+    this.invalidateSchemas();
+    this.#written = new BloomFilter(WRITTEN_CAPACITY);
+  }
+
+  /** Records that `key` of `family` is being written (see #written). */
+  noteWrite(family: Family, key: Bytes): void {
+    const w = this.#written;
+    if (w === null) return;
+    w.add(family.prefix, key);
+    if (w.count > w.capacity) this.#written = null; // too full to help: read everything
+  }
+
+  /** A synchronous get that skips the read when the key was certainly never written. */
+  getTracked(family: Family, key: Bytes): Bytes | undefined {
+    const w = this.#written;
+    if (w !== null && !w.mayContain(family.prefix, key)) return undefined;
+    return family.getSync(key);
+  }
+
+  // ---- checkpoint ---------------------------------------------------------------
+
+  /** The last commit applied: sequence, chain hash and timestamp (null before the first). */
+  get checkpoint(): Checkpoint | null {
+    return this.#checkpoint;
+  }
+
+  checkpointKey(): Bytes {
+    return utf8("checkpoint");
+  }
+
+  /** Called by the runner after a batch holding the checkpoint was written. */
+  setCheckpoint(cp: Checkpoint): void {
+    this.#checkpoint = cp;
+  }
+
+  // ---- keys ---------------------------------------------------------------------
+
+  entityKey(schema: string, id: string): Bytes {
+    return concat(this.schemaPrefix(schema), uuidBytes(id));
+  }
+
+  /** schema ‖ 00, cached: key building is on the rebuild hot path. */
+  schemaPrefix(schema: string): Bytes {
+    let p = this.#prefixes.get(schema);
+    if (p === undefined) this.#prefixes.set(schema, (p = concat(utf8(schema), SEP)));
+    return p;
+  }
+
+  keyIndexKey(key: string): Bytes {
+    return utf8(key);
+  }
+
+  adjKey(id: string, direction: "out" | "in"): Bytes {
+    return concat(uuidBytes(id), direction === "out" ? OUT : IN);
+  }
+
+  indexPrefix(schema: string, field: string): Bytes {
+    const k = `${schema}\u0000${field}`;
+    let p = this.#prefixes.get(k);
+    if (p === undefined) this.#prefixes.set(k, (p = concat(utf8(schema), SEP, encString(field))));
+    return p;
+  }
+
+  indexKey(schema: string, field: string, value: IndexValue, id: string): Bytes {
+    return concat(this.indexPrefix(schema, field), encValue(value), uuidBytes(id));
+  }
+
+  vectorKey(schema: string, field: string, id: string): Bytes {
+    return concat(this.indexPrefix(schema, field), uuidBytes(id));
+  }
+
+  edgeKey(from: string, type: string, to: string): Bytes {
+    return concat(uuidBytes(from), encString(type), uuidBytes(to));
+  }
+
+  // ---- reads --------------------------------------------------------------------
+
+  /** An entity by id, tombstoned ones included (callers decide), or undefined. Synchronous: ~10 µs. */
+  getEntity(id: string): EntityRecord | undefined {
+    const idb = uuidBytes(id);
+    const entry = this.getTracked(this.ids, idb);
+    if (entry === undefined) return undefined;
+    const value = this.entities.getSync(concat(entry.subarray(1), SEP, idb));
+    return value === undefined ? undefined : unpack<EntityRecord>(value);
+  }
+
+  /** Whether an entity exists and is live, and its schema, without reading it (one ~3 µs get). */
+  entityState(id: string): { schema: string; live: boolean } | undefined {
+    const entry = this.ids.getSync(uuidBytes(id));
+    if (entry === undefined) return undefined;
+    return { schema: Buffer.from(entry.buffer, entry.byteOffset + 1, entry.byteLength - 1).toString("utf8"), live: entry[0] === 0 };
+  }
+
+  getSchemaRecord(name: string): SchemaRecord | undefined {
+    const cached = this.#schemaRecords.get(name);
+    if (cached !== undefined) return cached ?? undefined;
+    const v = this.schemas.getSync(utf8(name));
+    const rec = v === undefined ? null : unpack<SchemaRecord>(v);
+    this.#schemaRecords.set(name, rec);
+    return rec ?? undefined;
+  }
+
+  /** The parsed schema (cached until it changes), or undefined. */
+  schemaSpec(name: string): SchemaSpec | undefined {
+    const cached = this.#specs.get(name);
+    if (cached !== undefined) return cached;
+    const rec = this.getSchemaRecord(name);
+    if (rec === undefined) return undefined;
+    const spec = parseSchema(rec.definition, rec.name);
+    this.#specs.set(name, spec);
+    return spec;
+  }
+
+  /** Forget cached parsed schemas (after a batch that changed schemas, or a failed one). */
+  invalidateSchemas(name?: string): void {
+    if (name === undefined) {
+      this.#specs.clear();
+      this.#schemaRecords.clear();
+    } else {
+      this.#specs.delete(name);
+      this.#schemaRecords.delete(name);
+    }
+  }
+
+  async listSchemas(): Promise<SchemaRecord[]> {
+    const out: SchemaRecord[] = [];
+    for await (const v of this.schemas.values()) out.push(unpack<SchemaRecord>(v));
+    return out;
+  }
+
+  /** Entities whose natural key (uri, key field, key or name) equals `key`, across schemas (live ones only). */
+  lookupKey(key: string): { id: string; schema: string }[] {
+    const v = this.keys.getSync(this.keyIndexKey(key));
+    return v === undefined ? [] : unpack<[string, string][]>(v).map(([id, schema]) => ({ id, schema }));
+  }
+
+  /** A node's adjacency list: [[edge type, other id], …], outgoing or incoming. */
+  adjacency(id: string, direction: "out" | "in"): [string, string][] {
+    const v = this.adj.getSync(this.adjKey(id, direction));
+    return v === undefined ? [] : unpack<[string, string][]>(v);
+  }
+
+  /** Every stored entity of a schema in id order (tombstones included), starting after `afterId`. */
+  async *scanSchema(schema: string, afterId?: string): AsyncGenerator<EntityRecord> {
+    const prefix = this.schemaPrefix(schema);
+    const range = afterId === undefined ? { gte: prefix, lt: prefixEnd(prefix) } : { gt: this.entityKey(schema, afterId), lt: prefixEnd(prefix) };
+    const it = this.entities.values(range);
+    try {
+      for (;;) {
+        const chunk = await it.nextv(256);
+        if (chunk.length === 0) return;
+        for (const v of chunk) yield unpack<EntityRecord>(v);
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  /**
+   * Ids from a field index between two encoded bounds (inclusive/exclusive as given),
+   * in index order or reversed. Bounds are full index keys without the id, or the
+   * index prefix itself for an open end.
+   */
+  async *indexIds(schema: string, field: string, range: IndexRange, reverse = false): AsyncGenerator<{ id: string; valueKey: Bytes }> {
+    const prefix = this.indexPrefix(schema, field);
+    const lower = range.lower === null ? { gte: prefix } : range.lower.inclusive ? { gte: concat(prefix, range.lower.key) } : { gte: prefixEnd(concat(prefix, range.lower.key)) };
+    const upper = range.upper === null ? { lt: prefixEnd(prefix) } : range.upper.inclusive ? { lt: prefixEnd(concat(prefix, range.upper.key)) } : { lt: concat(prefix, range.upper.key) };
+    const it = this.idx.keys({ ...lower, ...upper, reverse });
+    try {
+      for (;;) {
+        const chunk = await it.nextv(256);
+        if (chunk.length === 0) return;
+        for (const k of chunk) yield { id: uuidText(k.subarray(k.length - 16)), valueKey: k.subarray(prefix.length, k.length - 16) };
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  /** Outgoing edges of `id` with their properties (optionally of one type). */
+  outEdges(id: string, type?: string): EdgeRecord[] {
+    const out: EdgeRecord[] = [];
+    for (const [t, dst] of this.adjacency(id, "out")) {
+      if (type !== undefined && t !== type) continue;
+      const v = this.edges.getSync(this.edgeKey(id, t, dst));
+      if (v !== undefined) out.push(unpack<EdgeRecord>(v));
+    }
+    return out;
+  }
+
+  static readonly EMPTY = EMPTY;
+}
+
+/** A range over one field index: bounds are encoded values (encValue), or null for open ends. */
+export interface IndexRange {
+  readonly lower: { readonly key: Bytes; readonly inclusive: boolean } | null;
+  readonly upper: { readonly key: Bytes; readonly inclusive: boolean } | null;
+}
