@@ -92,7 +92,8 @@ export function encNumber(n: number): Uint8Array {
 }
 
 export function decNumber(b: Uint8Array, offset: number): number {
-  const c = b.slice(offset, offset + 8);
+  // A copy: Buffer#slice would return a view, and the bytes are flipped in place below.
+  const c = Uint8Array.prototype.slice.call(b, offset, offset + 8);
   if ((c[0]! & 0x80) !== 0) c[0] = c[0]! & 0x7f;
   else for (let i = 0; i < 8; i++) c[i] = ~c[i]! & 0xff;
   return new DataView(c.buffer).getFloat64(0);

@@ -3,6 +3,7 @@ import { registerAdminCommands } from "./commands/admin.js";
 import { registerEntityCommands } from "./commands/entities.js";
 import { registerGraphCommands } from "./commands/graph.js";
 import { registerInit } from "./commands/init.js";
+import { registerQueryCommand } from "./commands/query.js";
 import { registerSchemaCommands } from "./commands/schema.js";
 import { registerKeys } from "./commands/key.js";
 import { registerLog } from "./commands/log.js";
@@ -28,6 +29,7 @@ export function buildProgram(): { program: Command; verify: { exitCode: number }
   registerTenant(program);
   registerSchemaCommands(program);
   registerEntityCommands(program);
+  registerQueryCommand(program);
   registerGraphCommands(program);
   registerAdminCommands(program);
   for (const c of program.commands) c.exitOverride();
