@@ -3,6 +3,7 @@ import type { JsonObject } from "../../events/model/json-value.js";
 import { parseSchema, type SchemaSpec } from "../../schema/definition.js";
 import { naturalKey } from "../../schema/ids.js";
 import { indexValues } from "../indexing.js";
+import { uuidBytes } from "../store/keys.js";
 import { pack, type EntityRecord, type SchemaRecord } from "../store/records.js";
 import type { StagedBatch } from "./staged.js";
 
@@ -77,13 +78,14 @@ export async function applyEvents(b: StagedBatch, events: readonly Event[], c: C
 }
 
 function upsert(b: StagedBatch, id: string, schema: string, data: JsonObject, c: CommitContext): void {
+  const idb = uuidBytes(id);
   const old = b.entity(id);
-  if (old !== undefined && old.deleted_at === null) unindex(b, old);
+  if (old !== undefined && old.deleted_at === null) unindex(b, old, idb);
   if (old !== undefined && old.schema !== schema) b.purgeEntity(old); // an explicit id reused in another schema
   const alive = old !== undefined && old.deleted_at === null && old.schema === schema;
   const rec: EntityRecord = { id, schema, data, created_at: alive ? old.created_at : c.ts, modified_at: c.ts, deleted_at: null, seq: c.seq };
-  b.putEntity(rec);
-  index(b, rec);
+  b.putEntity(rec, idb);
+  index(b, rec, idb);
 }
 
 function remove(b: StagedBatch, id: string, c: CommitContext): void {
@@ -93,29 +95,29 @@ function remove(b: StagedBatch, id: string, c: CommitContext): void {
   b.putEntity({ ...old, deleted_at: c.ts, modified_at: c.ts, seq: c.seq });
 }
 
-/** Field index and key index entries of a live entity. */
-function entries(b: StagedBatch, rec: EntityRecord): { idx: Uint8Array[]; key: string | null } {
+/** Field index entries (absolute keys) and the natural key of a live entity. */
+function entries(b: StagedBatch, rec: EntityRecord, idb: Uint8Array): { idx: Uint8Array[]; key: string | null } {
   const spec = specOf(b.schema(rec.schema));
   const s = b.store;
   const idx: Uint8Array[] = [];
   if (spec !== null) {
     for (const field of spec.indexedFields) {
       const info = spec.fields.get(field)!;
-      for (const v of indexValues(info.kind, info.items, rec.data[field])) idx.push(s.indexKey(rec.schema, field, v, rec.id));
+      for (const v of indexValues(info.kind, info.items, rec.data[field])) idx.push(s.indexKeyFull(rec.schema, field, v, idb));
     }
   }
   return { idx, key: naturalKey(spec?.keyField ?? null, rec.data) };
 }
 
-function index(b: StagedBatch, rec: EntityRecord): void {
-  const { idx, key } = entries(b, rec);
-  for (const k of idx) b.put(b.store.idx, k, EMPTY);
+function index(b: StagedBatch, rec: EntityRecord, idb: Uint8Array = uuidBytes(rec.id)): void {
+  const { idx, key } = entries(b, rec, idb);
+  for (const k of idx) b.putRaw(k, EMPTY);
   if (key !== null) b.addPair(b.store.keys, b.store.keyIndexKey(key), rec.id, rec.schema);
 }
 
-function unindex(b: StagedBatch, rec: EntityRecord): void {
-  const { idx, key } = entries(b, rec);
-  for (const k of idx) b.del(b.store.idx, k);
+function unindex(b: StagedBatch, rec: EntityRecord, idb: Uint8Array = uuidBytes(rec.id)): void {
+  const { idx, key } = entries(b, rec, idb);
+  for (const k of idx) b.delRaw(k);
   if (key !== null) b.removePair(b.store.keys, b.store.keyIndexKey(key), rec.id, rec.schema);
 }
 

@@ -66,6 +66,19 @@ export class StagedBatch {
     this.#ops++;
   }
 
+  /** A put of an absolute key (family prefix already included). */
+  putRaw(fullKey: Bytes, value: Bytes): void {
+    if (this.#direct) this.#batch._put!(fullKey, value, NO_OPTIONS);
+    else this.#batch.put(fullKey, value);
+    this.#ops++;
+  }
+
+  delRaw(fullKey: Bytes): void {
+    if (this.#direct) this.#batch._del!(fullKey, NO_OPTIONS);
+    else this.#batch.del(fullKey);
+    this.#ops++;
+  }
+
   del(family: Sublevel, key: Bytes): void {
     const k = family.full(key);
     if (this.#direct) this.#batch._del!(k, NO_OPTIONS);
@@ -86,10 +99,9 @@ export class StagedBatch {
     return this.#entities.values();
   }
 
-  putEntity(rec: EntityRecord): void {
+  putEntity(rec: EntityRecord, idb: Uint8Array = uuidBytes(rec.id)): void {
     this.#entities.set(rec.id, rec);
-    const idb = uuidBytes(rec.id);
-    this.put(this.store.entities, concat(this.store.schemaPrefix(rec.schema), idb), pack(rec));
+    this.putRaw(this.store.entityKeyFull(rec.schema, idb), pack(rec));
     this.store.noteWrite(this.store.ids, idb);
     this.put(this.store.ids, idb, concat(rec.deleted_at === null ? LIVE : DELETED, Buffer.from(rec.schema, "utf8")));
   }

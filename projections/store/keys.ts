@@ -117,6 +117,54 @@ export function encValue(v: IndexValue): Uint8Array {
   }
 }
 
+/** encValue(v).length, without encoding. */
+export function encValueSize(v: IndexValue): number {
+  switch (v.t) {
+    case "null":
+    case "bool":
+      return 1;
+    case "number":
+    case "date":
+      return 9;
+    case "string": {
+      let zeros = 0;
+      for (let i = v.v.indexOf("\0"); i !== -1; i = v.v.indexOf("\0", i + 1)) zeros++;
+      return 1 + Buffer.byteLength(v.v, "utf8") + zeros + 2;
+    }
+  }
+}
+
+/** Writes encValue(v) into `out` at `offset` (room checked by the caller); returns the offset after it. */
+export function writeValue(out: Buffer, offset: number, v: IndexValue): number {
+  switch (v.t) {
+    case "null":
+      out[offset] = TAG.null;
+      return offset + 1;
+    case "bool":
+      out[offset] = v.v ? TAG.true : TAG.false;
+      return offset + 1;
+    case "number":
+    case "date":
+      out[offset] = v.t === "number" ? TAG.number : TAG.date;
+      out.set(encNumber(v.v), offset + 1);
+      return offset + 9;
+    case "string": {
+      out[offset] = TAG.string;
+      let o = offset + 1;
+      if (v.v.indexOf("\0") === -1) {
+        o += out.write(v.v, o, "utf8");
+      } else {
+        const e = encString(v.v);
+        out.set(e.subarray(0, e.length - 2), o);
+        o += e.length - 2;
+      }
+      out[o] = 0;
+      out[o + 1] = 1;
+      return o + 2;
+    }
+  }
+}
+
 /** Decodes an encValue at `offset`. */
 export function decValue(b: Uint8Array, offset: number): { value: IndexValue; next: number } {
   const tag = b[offset]!;

@@ -1,7 +1,7 @@
 import { ClassicLevel } from "classic-level";
 import { RemError } from "../../src/errors.js";
 import { parseSchema, type SchemaSpec } from "../../schema/definition.js";
-import { concat, encString, encValue, prefixEnd, uuidBytes, uuidText, type IndexValue } from "./keys.js";
+import { concat, encString, encValue, encValueSize, prefixEnd, uuidBytes, uuidText, writeValue, type IndexValue } from "./keys.js";
 import { pack, unpack, type Checkpoint, type EdgeRecord, type EntityRecord, type SchemaRecord } from "./records.js";
 
 import { BloomFilter } from "./bloom.js";
@@ -57,6 +57,8 @@ export class ProjectionStore {
   /** Decoded schema records (null: known absent), so hot paths neither re-read nor re-parse them. */
   #schemaRecords = new Map<string, SchemaRecord | null>();
   #prefixes = new Map<string, Bytes>();
+  /** Full (family-prefixed) index prefixes by schema, then field: built once, used for every index key. */
+  #idxPrefixes = new Map<string, Map<string, Buffer>>();
   /**
    * Keys of the read-modify-write families (ids, keys, adj) written since the
    * store was empty; null once the store has history it does not track. Lets a
@@ -201,6 +203,32 @@ export class ProjectionStore {
 
   indexKey(schema: string, field: string, value: IndexValue, id: string): Bytes {
     return concat(this.indexPrefix(schema, field), encValue(value), uuidBytes(id));
+  }
+
+  /**
+   * The absolute key (family prefix included) of an index entry, built in one
+   * allocation: the rebuild path writes several per entity.
+   */
+  indexKeyFull(schema: string, field: string, value: IndexValue, idBytes: Uint8Array): Buffer {
+    let bySchema = this.#idxPrefixes.get(schema);
+    if (bySchema === undefined) this.#idxPrefixes.set(schema, (bySchema = new Map()));
+    let prefix = bySchema.get(field);
+    if (prefix === undefined) bySchema.set(field, (prefix = this.idx.full(this.indexPrefix(schema, field))));
+    const out = Buffer.allocUnsafe(prefix.length + encValueSize(value) + 16);
+    prefix.copy(out, 0);
+    const o = writeValue(out, prefix.length, value);
+    out.set(idBytes, o);
+    return out;
+  }
+
+  /** The absolute key of an entity (family prefix included), in one allocation. */
+  entityKeyFull(schema: string, idBytes: Uint8Array): Buffer {
+    const prefix = this.schemaPrefix(schema);
+    const out = Buffer.allocUnsafe(1 + prefix.length + 16);
+    out[0] = this.entities.prefix[0]!;
+    out.set(prefix, 1);
+    out.set(idBytes, 1 + prefix.length);
+    return out;
   }
 
   vectorKey(schema: string, field: string, id: string): Bytes {
