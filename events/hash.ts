@@ -1,18 +1,48 @@
 import { createBLAKE3 } from "hash-wasm";
 
 /**
- * BLAKE3 through hash-wasm (the npm `blake3` package does not install here, and
- * hash-wasm measured ~7x faster than @noble/hashes). The WASM hasher is created
- * once at module load so hashing is synchronous afterwards; it is not
- * re-entrant, which is fine because JavaScript never interleaves the three calls.
+ * BLAKE3-256. Native (@napi-rs/blake-hash, a prebuilt binary: 3.3 GB/s here)
+ * when it loads on this platform, else WebAssembly (hash-wasm: 0.7 GB/s; the
+ * npm `blake3` package does not install here). Hashing every commit is on both
+ * the append and the read path, so the 5x matters; both give identical output
+ * (test/events/hash.test.ts). REM_BLAKE3=wasm forces the fallback.
+ *
+ * Hashers are created once at module load, so hashing is synchronous; they are
+ * not re-entrant, which is fine because JavaScript never interleaves the calls.
  */
-const hasher = await createBLAKE3(256);
+type Hash = (parts: readonly Uint8Array[]) => Uint8Array;
+
+const wasm = await createBLAKE3(256);
+export const blake3Wasm: Hash = (parts) => {
+  wasm.init();
+  for (const p of parts) wasm.update(p);
+  return wasm.digest("binary");
+};
+
+async function loadNative(): Promise<Hash | null> {
+  if (process.env.REM_BLAKE3 === "wasm") return null;
+  try {
+    const { Blake3Hasher } = await import("@napi-rs/blake-hash");
+    const h = new Blake3Hasher();
+    return (parts) => {
+      h.reset();
+      for (const p of parts) h.update(p);
+      return h.digestBuffer();
+    };
+  } catch {
+    return null; // no prebuilt binary for this platform
+  }
+}
+
+export const blake3Native: Hash | null = await loadNative();
+const impl: Hash = blake3Native ?? blake3Wasm;
+
+/** Which implementation is in use ("native" or "wasm"). */
+export const BLAKE3_IMPL: "native" | "wasm" = blake3Native === null ? "wasm" : "native";
 
 /** BLAKE3-256 of the concatenation of `parts`. */
 export function blake3(...parts: Uint8Array[]): Uint8Array {
-  hasher.init();
-  for (const p of parts) hasher.update(p);
-  return hasher.digest("binary");
+  return impl(parts);
 }
 
 export const HASH_LENGTH = 32;

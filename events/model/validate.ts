@@ -36,6 +36,11 @@ export function validateEvent(input: unknown, path = "event"): Event {
     case "schema.registered":
     case "schema.changed":
       return { ...e, definition: canonicalJsonObject(e.definition, `${path}.definition`) };
+    case "embedding.recorded": {
+      // -0 is folded to 0 (as in JSON values) so a vector has one canonical encoding.
+      if (!e.vector.some((x) => Object.is(x, -0))) return e;
+      return { ...e, vector: e.vector.map((x) => (Object.is(x, -0) ? 0 : x)) };
+    }
     default:
       return e;
   }

@@ -182,13 +182,21 @@ export class StagedBatch {
       }
     }
     if (this.#ops === 0) return this.#batch.close();
-    if (!this.#direct) return this.#batch.write();
-    // The public write() counts only public operations (it would see none): write through the hook.
-    if (this.store.db.status !== "open") throw new RemError("REM_ERR_INTERNAL", "the projection store closed before its batch was written");
     try {
-      await this.#batch._write!({});
+      if (!this.#direct) {
+        await this.#batch.write();
+      } else {
+        // The public write() counts only public operations (it would see none): write through the hook.
+        if (this.store.db.status !== "open") throw new RemError("REM_ERR_INTERNAL", "the projection store closed before its batch was written");
+        try {
+          await this.#batch._write!({});
+        } finally {
+          await this.#batch.close();
+        }
+      }
     } finally {
-      await this.#batch.close();
+      // Also on failure: what the cache held may no longer match the store.
+      this.store.forgetStates(this.#entities.keys());
     }
   }
 

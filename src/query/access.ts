@@ -20,7 +20,8 @@ type Bound = IndexRange["lower"];
  */
 export async function* readAccess(store: ProjectionStore, schema: string, access: Access, after: SortKey | null): AsyncGenerator<EntityRecord> {
   const get = (id: string): EntityRecord | null => {
-    const rec = store.getEntity(id);
+    // One get: the schema is known. (An id of another schema simply is not under this prefix.)
+    const rec = store.getEntityIn(schema, id);
     // the index may lag a concurrent write by an instant: check what was fetched
     return rec !== undefined && rec.schema === schema && rec.deleted_at === null ? rec : null;
   };

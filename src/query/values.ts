@@ -2,7 +2,7 @@ import type { JsonValue } from "../../events/model/json-value.js";
 import { indexValues, scalar } from "../../projections/indexing.js";
 import type { IndexValue } from "../../projections/store/keys.js";
 import type { EntityRecord } from "../../projections/store/records.js";
-import { iso } from "../../projections/view.js";
+import { fieldValue } from "../../projections/view.js";
 import type { BoundValue, Column, Literal } from "./ast.js";
 
 const NULL: IndexValue = { t: "null" };
@@ -53,18 +53,7 @@ export function sortValue(col: Column, rec: EntityRecord): IndexValue {
 /** A column's value as a result row shows it (system fields as in entityView). */
 export function outputValue(col: Column, rec: EntityRecord): JsonValue {
   if (!col.system) return rawValue(rec, col.name) ?? null;
-  switch (col.name) {
-    case "id":
-      return rec.id;
-    case "entity_type":
-      return rec.schema;
-    case "created_at":
-      return iso(rec.created_at);
-    case "modified_at":
-      return iso(rec.modified_at);
-    default:
-      return rec.deleted_at === null ? null : iso(rec.deleted_at);
-  }
+  return fieldValue(rec, col.name) ?? null;
 }
 
 /** A literal as the column compares it: through `scalar` of the column's (item) kind, so '2024-01-01' on a date column is an instant. */

@@ -63,7 +63,7 @@ describe("event codec", () => {
           expect(eventFromJson(JSON.parse(JSON.stringify(eventToJson(valid))))).toEqual(valid);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: Number(process.env.CODEC_RUNS ?? 200) },
     );
   });
 

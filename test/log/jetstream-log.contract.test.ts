@@ -1,23 +1,14 @@
-import type { NatsConnection } from "@nats-io/nats-core";
-import { connectNats } from "../../events/log/jetstream/connect.js";
 import { JetStreamLog } from "../../events/log/jetstream/jetstream-log.js";
 import { describeLogContract } from "../contract/log-contract.js";
-import { startNatsServer, type NatsServerHandle } from "../support/nats-server.js";
+import { useNatsServer } from "../support/nats-fixture.js";
 
-let server: NatsServerHandle;
-let nc: NatsConnection;
+const nats = useNatsServer();
 
 describeLogContract({
   name: "NATS JetStream",
-  async setup() {
-    server = await startNatsServer();
-    nc = await connectNats(server.url);
-  },
-  async teardown() {
-    await nc.close();
-    await server.cleanup();
-  },
+  async setup() {},
+  async teardown() {},
   open(tenant) {
-    return JetStreamLog.open({ nc, tenant, create: true });
+    return JetStreamLog.open({ nc: nats.nc, tenant, create: true });
   },
 });

@@ -1,18 +1,16 @@
 import { randomUUID } from "node:crypto";
-import type { NatsConnection } from "@nats-io/nats-core";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Event } from "../../events/model/events.js";
 import type { JsonObject } from "../../events/model/json-value.js";
 import { tenantName, type Seq } from "../../events/model/ids.js";
-import { connectNats } from "../../events/log/jetstream/connect.js";
 import { JetStreamLog } from "../../events/log/jetstream/jetstream-log.js";
 import type { LogBackend } from "../../events/log/types.js";
 import type { ProjectionStore } from "../../projections/store/store.js";
 import { indexValues } from "../../projections/indexing.js";
 import { naturalKey } from "../../schema/ids.js";
 import { projectionFixture } from "../support/projection-fixture.js";
-import { startNatsServer, type NatsServerHandle } from "../support/nats-server.js";
+import { useNatsServer } from "../support/nats-fixture.js";
 
 // A small world so operations collide: few schemas, ids, edge types.
 const IDS = Array.from({ length: 6 }, (_, i) => `00000000-0000-4000-8000-00000000000${i}`);
@@ -168,14 +166,5 @@ function describeRebuild(name: string, backend?: () => (dir: string) => Promise<
 
 describeRebuild("embedded file log");
 
-let server: NatsServerHandle;
-let nc: NatsConnection;
-beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connectNats(server.url);
-});
-afterAll(async () => {
-  await nc.close();
-  await server.cleanup();
-});
-describeRebuild("NATS JetStream", () => async () => JetStreamLog.open({ nc, tenant: tenantName(`j${randomUUID().slice(0, 8)}`), create: true }));
+const nats = useNatsServer();
+describeRebuild("NATS JetStream", () => async () => JetStreamLog.open({ nc: nats.nc, tenant: tenantName(`j${randomUUID().slice(0, 8)}`), create: true }));

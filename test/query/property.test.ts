@@ -6,11 +6,10 @@ import type { Event } from "../../events/model/events.js";
 import type { JsonObject, JsonValue } from "../../events/model/json-value.js";
 import { executeQuery, explainQuery } from "../../src/query/mod.js";
 import { projectionFixture, type ProjectionFixture } from "../support/projection-fixture.js";
-import { startNatsServer, type NatsServerHandle } from "../support/nats-server.js";
-import { connectNats } from "../../events/log/jetstream/connect.js";
+import { useNatsServer } from "../support/nats-fixture.js";
 import { JetStreamLog } from "../../events/log/jetstream/jetstream-log.js";
 import { tenantName } from "../../events/model/ids.js";
-import type { NatsConnection } from "@nats-io/nats-core";
+
 import { allPages, deleted, registered, upserted } from "./helpers.js";
 import { DATE_TEXTS, holds, sortRows, sqlOf, type Kind, type Lit, type OracleRow, type Scalar, type TP } from "./oracle.js";
 
@@ -295,20 +294,11 @@ function describeQueryProperty(name: string, open: () => Promise<ProjectionFixtu
   });
 }
 
-let server: NatsServerHandle;
-let nc: NatsConnection;
-beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connectNats(server.url);
-});
-afterAll(async () => {
-  await nc.close();
-  await server.cleanup();
-});
+const nats = useNatsServer();
 
 describeQueryProperty("embedded file log", () => projectionFixture(), Number(process.env.QUERY_PROPERTY_RUNS ?? 150));
 describeQueryProperty(
   "NATS JetStream",
-  () => projectionFixture({ backend: async () => JetStreamLog.open({ nc, tenant: tenantName(`q${randomUUID().slice(0, 8)}`), create: true }) }),
+  () => projectionFixture({ backend: async () => JetStreamLog.open({ nc: nats.nc, tenant: tenantName(`q${randomUUID().slice(0, 8)}`), create: true }) }),
   Number(process.env.QUERY_PROPERTY_RUNS ?? 50),
 );
