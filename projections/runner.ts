@@ -3,7 +3,7 @@ import type { Seq } from "../events/model/ids.js";
 import type { TenantLog } from "../events/log/tenant-log.js";
 import { applyEvents } from "./apply/apply-events.js";
 import { StagedBatch } from "./apply/staged.js";
-import { pack, type Checkpoint } from "./store/records.js";
+import { pack, type Checkpoint, type VectorChange } from "./store/records.js";
 import type { ProjectionStore } from "./store/store.js";
 
 export interface CatchUpOptions {
@@ -33,6 +33,8 @@ const MAX_STAGED_OPS = 50_000;
 export class ProjectionRunner {
   readonly store: ProjectionStore;
   readonly log: TenantLog;
+  /** Called after each written batch with its vector changes (the in-memory HNSW indexes follow them). */
+  onVectorChanges: ((changes: readonly VectorChange[], seq: number) => void) | null = null;
   #running: Promise<CatchUpResult> | null = null;
 
   constructor(store: ProjectionStore, log: TenantLog) {
@@ -82,6 +84,7 @@ export class ProjectionRunner {
         () => {
           if (b.schemasChanged) this.store.invalidateSchemas();
           this.store.setCheckpoint(cp);
+          if (b.vectorChanges.length > 0) this.onVectorChanges?.(b.vectorChanges, cp.seq);
           options.onProgress?.(cp.seq, eventsSoFar);
         },
         (err: unknown) => {

@@ -33,6 +33,8 @@ export interface SchemaSpec {
   readonly embeddingProvider: string | null;
   /** Per-field providers (a field's own `embedding_provider`). */
   readonly fieldProviders: ReadonlyMap<string, string>;
+  /** HNSW parameters from the `hnsw` extension ({m, ef_construction, ef_search}); unset ones take the defaults. */
+  readonly hnsw: { readonly m?: number; readonly efConstruction?: number; readonly efSearch?: number };
 }
 
 function invalid(message: string, path: string): RemError {
@@ -146,6 +148,23 @@ export function parseSchema(definition: JsonObject, nameOverride?: string): Sche
     }
   }
   const provider = extension(definition, "embedding_provider");
+  const hnswExt = extension(definition, "hnsw");
+  const hnsw: { m?: number; efConstruction?: number; efSearch?: number } = {};
+  if (hnswExt !== undefined && hnswExt !== null) {
+    if (!isObject(hnswExt)) throw invalid("hnsw must be an object {m, ef_construction, ef_search}", "hnsw");
+    const int = (key: string, min: number, max: number): number | undefined => {
+      const v = hnswExt[key];
+      if (v === undefined) return undefined;
+      if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw invalid(`hnsw.${key} must be an integer from ${min} to ${max}`, `hnsw.${key}`);
+      return v;
+    };
+    const m = int("m", 2, 128);
+    const efc = int("ef_construction", 8, 2000);
+    const efs = int("ef_search", 8, 4000);
+    if (m !== undefined) hnsw.m = m;
+    if (efc !== undefined) hnsw.efConstruction = efc;
+    if (efs !== undefined) hnsw.efSearch = efs;
+  }
   const fqn = extension(definition, "fully_qualified_name");
   const description = typeof definition.description === "string" ? definition.description : null;
   return {
@@ -159,5 +178,6 @@ export function parseSchema(definition: JsonObject, nameOverride?: string): Sche
     keyField: typeof keyField === "string" ? keyField : null,
     embeddingProvider: typeof provider === "string" ? provider : null,
     fieldProviders,
+    hnsw,
   };
 }

@@ -93,6 +93,8 @@ export const EmbeddingRecorded = z
     model: z.string().min(1).max(256),
     dim: z.number().int().min(1).max(65536),
     vector: float32s,
+    /** BLAKE3 of the embedded text (first 16 bytes, hex): tells a current embedding from one of older text. */
+    text_hash: z.string().regex(/^[0-9a-f]{32}$/, "expected 32 hex digits"),
   })
   .refine((e) => e.vector.length === e.dim, { message: "vector length must equal dim", path: ["vector"] })
   .refine((e) => e.vector.every(Number.isFinite), { message: "vector must hold finite numbers", path: ["vector"] });
@@ -157,7 +159,7 @@ export const EVENT_TYPES = {
   "schema.registered": { v: 1, fields: ["name", "definition"] },
   "schema.changed": { v: 1, fields: ["name", "definition"] },
   "schema.dropped": { v: 1, fields: ["name"] },
-  "embedding.recorded": { v: 1, fields: ["entity_id", "schema", "field", "model", "dim", "vector"] },
+  "embedding.recorded": { v: 1, fields: ["entity_id", "schema", "field", "model", "dim", "vector", "text_hash"] },
   "key.rotated": { v: 1, fields: ["purpose", "key_id", "public_key", "previous_key_id"] },
 } as const satisfies Record<EventType, { v: number; fields: readonly string[] }>;
 

@@ -4,6 +4,7 @@ import { parseSchema, type SchemaSpec } from "../../schema/definition.js";
 import { naturalKey } from "../../schema/ids.js";
 import { indexValues } from "../indexing.js";
 import { uuidBytes } from "../store/keys.js";
+import { afterRemove, afterSchemaChange, afterUpsert, applyEmbedding, providerOf } from "./embeddings.js";
 import { pack, type EntityRecord, type SchemaRecord } from "../store/records.js";
 import type { StagedBatch } from "./staged.js";
 
@@ -64,13 +65,11 @@ export async function applyEvents(b: StagedBatch, events: readonly Event[], c: C
         await putSchema(b, e.name, e.definition, c);
         break;
       case "schema.dropped":
-        await dropSchema(b, e.name);
+        await dropSchema(b, e.name, c.seq);
         break;
-      case "embedding.recorded": {
-        const s = b.store;
-        b.put(s.vectors, s.vectorKey(e.schema, e.field, e.entity_id), pack({ model: e.model, dim: e.dim, vector: new Uint8Array(e.vector.buffer, e.vector.byteOffset, e.vector.byteLength), seq: c.seq }));
+      case "embedding.recorded":
+        applyEmbedding(b, e, specOf(b.schema(e.schema)), c.seq);
         break;
-      }
       case "key.rotated":
         break; // key records matter to verifiers, not to projections
     }
@@ -81,17 +80,23 @@ function upsert(b: StagedBatch, id: string, schema: string, data: JsonObject, c:
   const idb = uuidBytes(id);
   const old = b.entity(id);
   if (old !== undefined && old.deleted_at === null) unindex(b, old, idb);
-  if (old !== undefined && old.schema !== schema) b.purgeEntity(old); // an explicit id reused in another schema
+  if (old !== undefined && old.schema !== schema) {
+    // an explicit id reused in another schema: the old entity goes entirely
+    afterRemove(b, old, specOf(b.schema(old.schema)), c.seq);
+    b.purgeEntity(old);
+  }
   const alive = old !== undefined && old.deleted_at === null && old.schema === schema;
   const rec: EntityRecord = { id, schema, data, created_at: alive ? old.created_at : c.ts, modified_at: c.ts, deleted_at: null, seq: c.seq };
   b.putEntity(rec, idb);
   index(b, rec, idb);
+  afterUpsert(b, rec, specOf(b.schema(schema)), c.seq);
 }
 
 function remove(b: StagedBatch, id: string, c: CommitContext): void {
   const old = b.entity(id);
   if (old === undefined || old.deleted_at !== null) return; // deleting twice, or what never existed, changes nothing
   unindex(b, old);
+  afterRemove(b, old, specOf(b.schema(old.schema)), c.seq);
   b.putEntity({ ...old, deleted_at: c.ts, modified_at: c.ts, seq: c.seq });
 }
 
@@ -133,18 +138,25 @@ async function putSchema(b: StagedBatch, name: string, definition: JsonObject, c
   const before = specOf(old);
   const after = specOf(rec);
   // Also on first registration: entities appended before their schema existed get indexed now.
-  const live = !sameIndexing(before, after) ? (await entitiesOf(b, name)).filter((e) => e.deleted_at === null) : [];
+  const reindex = !sameIndexing(before, after);
+  const reembed = !sameEmbedding(before, after);
+  const all = reindex || reembed ? await entitiesOf(b, name) : [];
+  const live = reindex ? all.filter((e) => e.deleted_at === null) : [];
   for (const e of live) unindex(b, e);
   b.putSchema(rec);
   for (const e of live) index(b, e);
+  if (reembed) afterSchemaChange(b, before, after, name, all, c.seq);
 }
 
-async function dropSchema(b: StagedBatch, name: string): Promise<void> {
+async function dropSchema(b: StagedBatch, name: string, seq: number): Promise<void> {
+  const spec = specOf(b.schema(name));
   if (b.schema(name) === undefined) return;
   for (const e of await entitiesOf(b, name)) {
     if (e.deleted_at === null) unindex(b, e);
+    afterRemove(b, e, spec, seq);
     b.purgeEntity(e);
   }
+  for (const field of spec?.embeddingFields ?? []) b.setDims(name, field, null);
   b.dropSchema(name);
 }
 
@@ -161,6 +173,11 @@ async function entitiesOf(b: StagedBatch, schema: string): Promise<EntityRecord[
     if (rec !== null && rec.schema === schema && !seen.has(rec.id)) out.push(rec);
   }
   return out;
+}
+
+function sameEmbedding(a: SchemaSpec | null, b: SchemaSpec | null): boolean {
+  const fields = (s: SchemaSpec | null) => (s === null ? "" : s.embeddingFields.map((f) => `${f}=${providerOf(s, f)}`).join("\u0000"));
+  return fields(a) === fields(b);
 }
 
 function sameIndexing(a: SchemaSpec | null, b: SchemaSpec | null): boolean {

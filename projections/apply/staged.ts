@@ -1,6 +1,6 @@
 import type { AbstractChainedBatch } from "abstract-level";
 import { RemError } from "../../src/errors.js";
-import { pack, unpack, type EntityRecord, type SchemaRecord } from "../store/records.js";
+import { pack, unpack, type EntityRecord, type SchemaRecord, type VectorChange, type VectorRecord } from "../store/records.js";
 import type { ProjectionStore, Sublevel } from "../store/store.js";
 import { concat, uuidBytes } from "../store/keys.js";
 
@@ -15,6 +15,7 @@ const NO_OPTIONS = {};
 /** A list value kept decoded while staged: [[a, b], …] (key index entries, adjacency lists). */
 type Pairs = [string, string][];
 
+const EMPTY = Buffer.alloc(0);
 const LIVE = Buffer.from([0]);
 const DELETED = Buffer.from([1]);
 
@@ -35,6 +36,10 @@ export class StagedBatch {
   readonly #schemas = new Map<string, SchemaRecord | null>();
   readonly #lists = new Map<Sublevel, Map<string, { key: Bytes; pairs: Pairs }>>();
   readonly #parent: StagedBatch | null;
+  readonly #vectors = new Map<string, VectorRecord | null>();
+  readonly #dims = new Map<string, { dim: number; model: string } | null>();
+  /** Vector changes of this batch, in order, for the in-memory HNSW indexes. */
+  readonly vectorChanges: VectorChange[] = [];
   schemasChanged = false;
 
   /**
@@ -130,6 +135,45 @@ export class StagedBatch {
     this.#schemas.set(name, null);
     this.schemasChanged = true;
     this.del(this.store.schemas, Buffer.from(name, "utf8"));
+  }
+
+  vector(schema: string, field: string, id: string): VectorRecord | undefined {
+    const k = `${schema}\u0000${field}\u0000${id}`;
+    if (this.#vectors.has(k)) return this.#vectors.get(k) ?? undefined;
+    const p = this.#parent;
+    if (p !== null && p.#vectors.has(k)) return p.#vectors.get(k) ?? undefined;
+    return this.store.getVector(schema, field, id);
+  }
+
+  /** Stores (or, with null, removes) a vector, logging the change for HNSW snapshots (vlog). */
+  setVector(schema: string, field: string, id: string, rec: VectorRecord | null, seq: number, vector: Float32Array | null): void {
+    this.#vectors.set(`${schema}\u0000${field}\u0000${id}`, rec);
+    const key = this.store.vectorKey(schema, field, id);
+    if (rec === null) this.del(this.store.vectors, key);
+    else this.put(this.store.vectors, key, pack(rec));
+    this.put(this.store.vlog, this.store.vlogKey(seq, schema, field, id), EMPTY);
+    this.vectorChanges.push({ schema, field, id, vector });
+  }
+
+  setPending(schema: string, field: string, id: string, pending: boolean): void {
+    const key = this.store.vectorKey(schema, field, id);
+    if (pending) this.put(this.store.pending, key, EMPTY);
+    else this.del(this.store.pending, key);
+  }
+
+  dims(schema: string, field: string): { dim: number; model: string } | undefined {
+    const k = `${schema}\u0000${field}`;
+    if (this.#dims.has(k)) return this.#dims.get(k) ?? undefined;
+    const p = this.#parent;
+    if (p !== null && p.#dims.has(k)) return p.#dims.get(k) ?? undefined;
+    return this.store.vectorDims(schema, field);
+  }
+
+  setDims(schema: string, field: string, dims: { dim: number; model: string } | null): void {
+    this.#dims.set(`${schema}\u0000${field}`, dims);
+    const key = this.store.indexPrefix(schema, field);
+    if (dims === null) this.del(this.store.vdims, key);
+    else this.put(this.store.vdims, key, pack(dims));
   }
 
   /**

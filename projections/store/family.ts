@@ -83,9 +83,9 @@ export class Family {
     return this.#db.values(this.#absolute(range)) as unknown as AsyncIterableIterator<Bytes> & { nextv(n: number): Promise<Bytes[]>; close(): Promise<void> };
   }
 
-  /** Deletes every key of the family. */
-  async clear(): Promise<void> {
-    await this.#db.clear({ gte: this.prefix, lt: prefixEnd(this.prefix) });
+  /** Deletes every key of the family, or those below `lt` (relative). */
+  async clear(range: { lt?: Bytes } = {}): Promise<void> {
+    await this.#db.clear({ gte: this.prefix, lt: range.lt === undefined ? prefixEnd(this.prefix) : this.full(range.lt) });
   }
 
   #absolute(range: FamilyRange): FamilyRange {

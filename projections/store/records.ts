@@ -47,3 +47,30 @@ export interface Checkpoint {
   readonly hash: Uint8Array;
   readonly ts: number;
 }
+
+/** An entity field's current embedding. */
+export interface VectorRecord {
+  readonly model: string;
+  readonly dim: number;
+  /** float32 little-endian */
+  readonly vector: Uint8Array;
+  /** BLAKE3 (16 bytes, hex) of the text it embeds */
+  readonly text_hash: string;
+  /** the commit that recorded it */
+  readonly seq: number;
+}
+
+/** A vector change a batch made, for the in-memory HNSW indexes (null: removed). */
+export interface VectorChange {
+  readonly schema: string;
+  readonly field: string;
+  readonly id: string;
+  readonly vector: Float32Array | null;
+}
+
+/** A float32 view of a stored vector (copied: stored bytes may be unaligned). */
+export function vectorOf(rec: VectorRecord): Float32Array {
+  const f = new Float32Array(rec.dim);
+  new Uint8Array(f.buffer).set(rec.vector.subarray(0, rec.dim * 4));
+  return f;
+}

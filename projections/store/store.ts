@@ -1,8 +1,9 @@
+import { randomUUID } from "node:crypto";
 import { ClassicLevel } from "classic-level";
 import { RemError } from "../../src/errors.js";
 import { parseSchema, type SchemaSpec } from "../../schema/definition.js";
-import { concat, encString, encValue, encValueSize, prefixEnd, uuidBytes, uuidText, writeValue, type IndexValue } from "./keys.js";
-import { pack, unpack, type Checkpoint, type EdgeRecord, type EntityRecord, type SchemaRecord } from "./records.js";
+import { concat, decString, encString, encValue, encValueSize, prefixEnd, uuidBytes, uuidText, writeValue, type IndexValue } from "./keys.js";
+import { pack, unpack, type Checkpoint, type EdgeRecord, type EntityRecord, type SchemaRecord, type VectorRecord } from "./records.js";
 
 import { BloomFilter } from "./bloom.js";
 import { Family, type Level } from "./family.js";
@@ -18,7 +19,7 @@ const STATE_CACHE_ENTRIES = 100_000;
 const WRITTEN_CAPACITY = 4_000_000;
 
 /** Bump when the layout changes: an older store is dropped and rebuilt from the log. */
-export const STORE_FORMAT = 2;
+export const STORE_FORMAT = 3;
 const SEP = new Uint8Array([0]);
 const OUT = new Uint8Array([0x6f]);
 const IN = new Uint8Array([0x69]);
@@ -35,7 +36,10 @@ const utf8 = (s: string): Bytes => Buffer.from(s, "utf8");
  *   idx       schema ‖ 00 ‖ encString(field) ‖ encValue ‖ id(16) → ∅ (field indexes)
  *   edges     src(16) ‖ encString(type) ‖ dst(16)       → EdgeRecord (with props)
  *   adj       id(16) ‖ "o" | "i"                       → [[type, other id], …] (adjacency lists)
- *   vectors   schema ‖ 00 ‖ encString(field) ‖ id(16)   → embedding     (issue 4)
+ *   vectors   schema ‖ 00 ‖ encString(field) ‖ id(16)   → VectorRecord (model, dim, vector, text_hash)
+ *   pending   schema ‖ 00 ‖ encString(field) ‖ id(16)   → ∅ (texts waiting for an embedding: the backlog)
+ *   vdims     schema ‖ 00 ‖ encString(field)            → {dim, model} of the field's first accepted embedding
+ *   vlog      seq(8) ‖ schema ‖ 00 ‖ encString(field) ‖ id(16) → ∅ (which vectors a commit changed: HNSW snapshots replay it)
  *   schemas   name                                     → SchemaRecord
  *   meta      "checkpoint" → Checkpoint, "format" → STORE_FORMAT
  *
@@ -53,9 +57,13 @@ export class ProjectionStore {
   readonly edges: Sublevel;
   readonly adj: Sublevel;
   readonly vectors: Sublevel;
+  readonly pending: Sublevel;
+  readonly vdims: Sublevel;
+  readonly vlog: Sublevel;
   readonly schemas: Sublevel;
   readonly meta: Sublevel;
   #checkpoint: Checkpoint | null = null;
+  #storeId = "";
   #specs = new Map<string, SchemaSpec>();
   /** Decoded schema records (null: known absent), so hot paths neither re-read nor re-parse them. */
   #schemaRecords = new Map<string, SchemaRecord | null>();
@@ -90,6 +98,9 @@ export class ProjectionStore {
     this.edges = sub("edges");
     this.adj = sub("adj");
     this.vectors = sub("vectors");
+    this.pending = sub("pending");
+    this.vdims = sub("vdims");
+    this.vlog = sub("vlog");
   }
 
   /**
@@ -133,6 +144,9 @@ export class ProjectionStore {
       await db.clear();
     }
     if (format === undefined || unpack<number>(format) !== STORE_FORMAT) await store.meta.put(utf8("format"), pack(STORE_FORMAT));
+    const storeId = store.meta.getSync(utf8("store_id"));
+    if (storeId === undefined) await store.#newStoreId();
+    else store.#storeId = unpack<string>(storeId);
     const cp = store.meta.getSync(utf8("checkpoint"));
     store.#checkpoint = cp === undefined ? null : unpack<Checkpoint>(cp);
     // Every batch writes a checkpoint, so without one nothing was ever written.
@@ -144,15 +158,42 @@ export class ProjectionStore {
     await this.db.close();
   }
 
+  /**
+   * A random id for this store's contents, renewed when it is emptied: snapshots
+   * derived from the store (HNSW indexes) record it and are ignored when it differs.
+   */
+  get storeId(): string {
+    return this.#storeId;
+  }
+
+  async #newStoreId(): Promise<void> {
+    this.#storeId = randomUUID();
+    await this.meta.put(utf8("store_id"), pack(this.#storeId));
+  }
+
   /** Every column family, for dumps and tests. */
   families(): Record<string, Family> {
-    return { meta: this.meta, schemas: this.schemas, entities: this.entities, ids: this.ids, keys: this.keys, idx: this.idx, edges: this.edges, adj: this.adj, vectors: this.vectors };
+    return {
+      meta: this.meta,
+      schemas: this.schemas,
+      entities: this.entities,
+      ids: this.ids,
+      keys: this.keys,
+      idx: this.idx,
+      edges: this.edges,
+      adj: this.adj,
+      vectors: this.vectors,
+      pending: this.pending,
+      vdims: this.vdims,
+      vlog: this.vlog,
+    };
   }
 
   /** Drops everything (the log rebuilds it). */
   async clear(): Promise<void> {
     await this.db.clear();
     await this.meta.put(utf8("format"), pack(STORE_FORMAT));
+    await this.#newStoreId();
     this.#checkpoint = null;
     this.#states.clear();
     this.invalidateSchemas();
@@ -248,8 +289,75 @@ export class ProjectionStore {
     return out;
   }
 
+  /** schema ‖ 00 ‖ encString(field) ‖ id: the key of an entity's vector, and of its pending mark. */
   vectorKey(schema: string, field: string, id: string): Bytes {
     return concat(this.indexPrefix(schema, field), uuidBytes(id));
+  }
+
+  /** A change-log key: which vector a commit changed. */
+  vlogKey(seq: number, schema: string, field: string, id: string): Bytes {
+    const s = Buffer.allocUnsafe(8);
+    s.writeBigUInt64BE(BigInt(seq));
+    return concat(s, this.indexPrefix(schema, field), uuidBytes(id));
+  }
+
+  getVector(schema: string, field: string, id: string): VectorRecord | undefined {
+    const v = this.vectors.getSync(this.vectorKey(schema, field, id));
+    return v === undefined ? undefined : unpack<VectorRecord>(v);
+  }
+
+  /** The dimension and model a field's vectors have, once it has one. */
+  vectorDims(schema: string, field: string): { dim: number; model: string } | undefined {
+    const v = this.vdims.getSync(this.indexPrefix(schema, field));
+    return v === undefined ? undefined : unpack<{ dim: number; model: string }>(v);
+  }
+
+  /** Every stored vector of a schema's field, in id order. */
+  async *scanVectors(schema: string, field: string): AsyncGenerator<{ id: string; rec: VectorRecord }> {
+    const prefix = this.indexPrefix(schema, field);
+    const it = this.vectors.iterator({ gte: prefix, lt: prefixEnd(prefix) });
+    try {
+      for (;;) {
+        const chunk = await it.nextv(256);
+        if (chunk.length === 0) return;
+        for (const [k, v] of chunk) yield { id: uuidText(k.subarray(prefix.length)), rec: unpack<VectorRecord>(v) };
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  /** The embedding backlog: (schema, field, id) of texts without a current embedding, up to `limit`. */
+  async pendingEmbeddings(limit: number, filter?: { schema?: string }): Promise<{ schema: string; field: string; id: string }[]> {
+    const out: { schema: string; field: string; id: string }[] = [];
+    const range = filter?.schema === undefined ? {} : { gte: this.schemaPrefix(filter.schema), lt: prefixEnd(this.schemaPrefix(filter.schema)) };
+    const it = this.pending.keys(range);
+    try {
+      while (out.length < limit) {
+        const chunk = await it.nextv(Math.min(256, limit - out.length));
+        if (chunk.length === 0) break;
+        for (const k of chunk) {
+          const sep = k.indexOf(0);
+          const schema = Buffer.from(k.buffer, k.byteOffset, sep).toString("utf8");
+          const f = decString(k, sep + 1);
+          out.push({ schema, field: f.value, id: uuidText(k.subarray(f.next)) });
+        }
+      }
+    } finally {
+      await it.close();
+    }
+    return out;
+  }
+
+  /** How many embeddings are pending, per "schema.field" (a full count of the backlog: status only). */
+  async pendingCounts(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for await (const k of this.pending.keys()) {
+      const sep = k.indexOf(0);
+      const name = `${Buffer.from(k.buffer, k.byteOffset, sep).toString("utf8")}.${decString(k, sep + 1).value}`;
+      out[name] = (out[name] ?? 0) + 1;
+    }
+    return out;
   }
 
   edgeKey(from: string, type: string, to: string): Bytes {

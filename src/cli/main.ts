@@ -5,13 +5,14 @@ import { registerGraphCommands } from "./commands/graph.js";
 import { registerInit } from "./commands/init.js";
 import { registerQueryCommand } from "./commands/query.js";
 import { registerSchemaCommands } from "./commands/schema.js";
+import { registerSearchCommands } from "./commands/search.js";
 import { registerKeys } from "./commands/key.js";
 import { registerLog } from "./commands/log.js";
 import { registerTenant } from "./commands/tenant.js";
 import { registerVerify } from "./commands/verify.js";
 import { EXIT, reportError } from "./output.js";
 
-export function buildProgram(): { program: Command; verify: { exitCode: number } } {
+export function buildProgram(): { program: Command; exitCodes: { exitCode: number }[] } {
   const program = new Command("rem")
     .description("REM: an event-sourced memory database for AI agents")
     .version("0.1.0")
@@ -25,23 +26,24 @@ export function buildProgram(): { program: Command; verify: { exitCode: number }
   registerInit(program);
   registerKeys(program);
   registerLog(program);
-  const verify = registerVerify(program);
+  const exitCodes = [registerVerify(program)];
   registerTenant(program);
   registerSchemaCommands(program);
   registerEntityCommands(program);
   registerQueryCommand(program);
+  exitCodes.push(registerSearchCommands(program));
   registerGraphCommands(program);
   registerAdminCommands(program);
   for (const c of program.commands) c.exitOverride();
-  return { program, verify };
+  return { program, exitCodes };
 }
 
 /** Runs the CLI; returns the process exit code (0 ok, 1 error, 2 usage, 3 conflict). */
 export async function main(argv: string[]): Promise<number> {
-  const { program, verify } = buildProgram();
+  const { program, exitCodes } = buildProgram();
   try {
     await program.parseAsync(argv);
-    return verify.exitCode;
+    return Math.max(0, ...exitCodes.map((e) => e.exitCode));
   } catch (err) {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;

@@ -46,4 +46,5 @@ export const layout = {
   log: (dataDir: string, tenant: TenantName) => join(dataDir, "tenants", tenant, "log"),
   projections: (dataDir: string, tenant: TenantName) => join(dataDir, "tenants", tenant, "projections"),
   store: (dataDir: string, tenant: TenantName) => join(dataDir, "tenants", tenant, "projections", "store"),
+  vectors: (dataDir: string, tenant: TenantName) => join(dataDir, "tenants", tenant, "projections", "vectors"),
 } as const;

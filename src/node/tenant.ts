@@ -1,10 +1,12 @@
-import { rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { layout, type RemConfig } from "../config/config.js";
 import type { Keystore } from "../../events/keys/keystore.js";
 import type { TenantName } from "../../events/model/ids.js";
 import type { TenantLog } from "../../events/log/tenant-log.js";
 import { ProjectionRunner, type CatchUpResult } from "../../projections/runner.js";
 import { ProjectionStore } from "../../projections/store/store.js";
+import type { VectorChange } from "../../projections/store/records.js";
+import { VectorIndexSet } from "../../projections/vectors/index-set.js";
 import { LOCK_WAIT_MS, openTenantLog } from "./open-log.js";
 
 export interface OpenTenantOptions {
@@ -26,13 +28,50 @@ export class Tenant {
   #store: ProjectionStore;
   #runner: ProjectionRunner;
   readonly #storeDir: string;
+  readonly #vectorsDir: string;
+  #vectors: Promise<VectorIndexSet> | null = null;
+  #loadedVectors: VectorIndexSet | null = null;
+  /** Vector changes written while the indexes load, applied once they have. */
+  #queued: { changes: readonly VectorChange[]; seq: number }[] = [];
 
-  private constructor(name: TenantName, log: TenantLog, store: ProjectionStore, storeDir: string) {
+  private constructor(name: TenantName, log: TenantLog, store: ProjectionStore, storeDir: string, vectorsDir: string) {
     this.name = name;
     this.log = log;
     this.#store = store;
-    this.#runner = new ProjectionRunner(store, log);
     this.#storeDir = storeDir;
+    this.#vectorsDir = vectorsDir;
+    this.#runner = this.#newRunner(store);
+  }
+
+  #newRunner(store: ProjectionStore): ProjectionRunner {
+    const runner = new ProjectionRunner(store, this.log);
+    runner.onVectorChanges = (changes, seq) => {
+      if (this.#loadedVectors !== null) this.#loadedVectors.apply(changes, seq);
+      else if (this.#vectors !== null) this.#queued.push({ changes, seq });
+      // not loaded: the store's change log keeps them for the next load
+    };
+    return runner;
+  }
+
+  /**
+   * The tenant's HNSW indexes, loaded on first use (from their snapshot plus the
+   * changes since, or built from the stored vectors) and kept up to date after.
+   */
+  vectors(): Promise<VectorIndexSet> {
+    if (this.#vectors === null) {
+      const loading = (async () => {
+        await mkdir(this.#vectorsDir, { recursive: true });
+        const set = await VectorIndexSet.open(this.#store, this.#vectorsDir);
+        for (const q of this.#queued.splice(0)) set.apply(q.changes, q.seq);
+        this.#loadedVectors = set;
+        return set;
+      })();
+      this.#vectors = loading;
+      loading.catch(() => {
+        if (this.#vectors === loading) this.#vectors = null;
+      });
+    }
+    return this.#vectors;
   }
 
   get store(): ProjectionStore {
@@ -46,6 +85,7 @@ export class Tenant {
   static async open(config: RemConfig, name: TenantName, options: OpenTenantOptions): Promise<Tenant> {
     const log = await openTenantLog(config, name, { keystore: options.keystore, write: options.write });
     const storeDir = layout.store(config.dataDir, name);
+    const vectorsDir = layout.vectors(config.dataDir, name);
     let store: ProjectionStore;
     try {
       store = await ProjectionStore.open(storeDir, { lockWaitMs: LOCK_WAIT_MS });
@@ -53,7 +93,7 @@ export class Tenant {
       await log.close();
       throw err;
     }
-    const tenant = new Tenant(name, log, store, storeDir);
+    const tenant = new Tenant(name, log, store, storeDir, vectorsDir);
     if (options.sync ?? true) {
       try {
         await tenant.sync();
@@ -78,18 +118,27 @@ export class Tenant {
   async rebuild(onProgress?: (seq: number, events: number) => void): Promise<CatchUpResult & { seconds: number }> {
     const started = performance.now();
     await this.#store.close();
+    this.#vectors = null;
+    this.#loadedVectors = null;
     await rm(this.#storeDir, { recursive: true, force: true });
+    await rm(this.#vectorsDir, { recursive: true, force: true });
     this.#store = await ProjectionStore.open(this.#storeDir);
-    this.#runner = new ProjectionRunner(this.#store, this.log);
+    this.#runner = this.#newRunner(this.#store);
     const r = await this.#runner.catchUp({ onProgress });
     return { ...r, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) };
   }
 
+  /** Snapshots the HNSW indexes if they changed, then closes the store and the log. */
   async close(): Promise<void> {
     try {
-      await this.store.close();
+      const vectors = this.#loadedVectors;
+      if (vectors !== null && vectors.dirty) await vectors.snapshot();
     } finally {
-      await this.log.close();
+      try {
+        await this.store.close();
+      } finally {
+        await this.log.close();
+      }
     }
   }
 }

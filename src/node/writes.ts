@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { RemError } from "../errors.js";
+import type { EmbeddingProvider } from "../embeddings/provider.js";
+import { embedPending } from "./embedding-worker.js";
 import { UUID_PATTERN, type Event } from "../../events/model/events.js";
 import { canonicalJsonObject, type JsonObject } from "../../events/model/json-value.js";
 import type { Seq } from "../../events/model/ids.js";
@@ -59,6 +61,25 @@ export interface InsertOptions {
   readonly where?: (index: number) => string;
   readonly perCommit?: number;
   readonly onProgress?: (done: number) => void;
+  /**
+   * Embed the inserted entities' embedded fields before returning, so they are
+   * searchable at once (default true). Bulk loads may skip it and run the
+   * backlog later (`rem embed`).
+   */
+  readonly embed?: boolean;
+  /** Provider resolution for the embedding step (tests inject counting or failing providers). */
+  readonly providers?: (spec: string) => EmbeddingProvider;
+}
+
+export interface InsertResult {
+  readonly ids: string[];
+  readonly seq: number;
+  /**
+   * For schemas with embedded fields: embeddings recorded now and texts still
+   * pending. A provider failure does not fail the insert (the entities are
+   * durable); it is reported here and the texts stay in the backlog.
+   */
+  readonly embeddings?: { readonly embedded: number; readonly pending: number; readonly error?: ReturnType<RemError["toJSON"]> };
 }
 
 /**
@@ -67,7 +88,7 @@ export interface InsertOptions {
  * then appends the upserts: in one commit when they fit, else in commits of
  * `perCommit` (each atomic).
  */
-export async function insertEntities(t: Tenant, schema: string, objects: readonly unknown[], o: InsertOptions = {}): Promise<{ ids: string[]; seq: number }> {
+export async function insertEntities(t: Tenant, schema: string, objects: readonly unknown[], o: InsertOptions = {}): Promise<InsertResult> {
   const spec = requireSchema(t, schema);
   if (objects.length === 0) throw new RemError("REM_ERR_INVALID_ARGUMENT", "nothing to insert", { schema });
   const where = o.where ?? ((i: number) => (objects.length === 1 ? "entity" : `[${i}]`));
@@ -86,7 +107,12 @@ export async function insertEntities(t: Tenant, schema: string, objects: readonl
   }
   const results = await appendCommits(t.log, events, { perCommit: o.perCommit ?? 1000, onCommit: (n) => o.onProgress?.(n) });
   await t.sync();
-  return { ids, seq: Math.max(...results.map((r) => r.seq)) };
+  const seq = Math.max(...results.map((r) => r.seq));
+  if (spec.embeddingFields.length === 0) return { ids, seq };
+  if (o.embed === false) return { ids, seq, embeddings: { embedded: 0, pending: ids.length * spec.embeddingFields.length } };
+  const r = await embedPending(t, { ids, providers: o.providers });
+  const embeddings = { embedded: r.embedded, pending: r.pending, ...(r.error === undefined ? {} : { error: r.error.toJSON() }) };
+  return { ids, seq: r.embedded > 0 ? (await t.log.head()).seq : seq, embeddings };
 }
 
 export async function deleteEntity(t: Tenant, id: string): Promise<{ id: string; seq: number }> {

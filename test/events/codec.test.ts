@@ -81,7 +81,8 @@ describe("event codec", () => {
     expect(bad({ type: "entity.upserted", entity_id: "0b1a3c4d-0000-4000-8000-000000000000", schema: "a", data: { x: { y: [1, Infinity] } } })).toBe("line 3.data.x.y[1]");
     expect(bad({ type: "entity.exploded" })).toBe("line 3.type");
     expect(bad({ type: "edge.added", src: "0b1a3c4d-0000-4000-8000-000000000000", dst: "0b1a3c4d-0000-4000-8000-000000000000", edge_type: "has space" })).toBe("line 3.edge_type");
-    expect(bad({ type: "embedding.recorded", entity_id: "0b1a3c4d-0000-4000-8000-000000000000", schema: "a", field: "f", model: "m", dim: 3, vector: [1, 2] })).toBe("line 3.vector");
+    expect(bad({ type: "embedding.recorded", entity_id: "0b1a3c4d-0000-4000-8000-000000000000", schema: "a", field: "f", model: "m", dim: 3, vector: [1, 2], text_hash: "0".repeat(32) })).toBe("line 3.vector");
+    expect(bad({ type: "embedding.recorded", entity_id: "0b1a3c4d-0000-4000-8000-000000000000", schema: "a", field: "f", model: "m", dim: 2, vector: [1, 2] })).toBe("line 3.text_hash");
     expect(bad({ type: "schema.registered", name: "Bad-Name", definition: {} })).toBe("line 3.name");
     expect(bad({ type: "entity.upserted", entity_id: "0b1a3c4d-0000-4000-8000-000000000000", schema: "a", data: JSON.parse('{"__proto__": {"x": 1}}') })).toBe("line 3.data.__proto__");
   });

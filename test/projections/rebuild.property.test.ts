@@ -9,6 +9,7 @@ import type { LogBackend } from "../../events/log/types.js";
 import type { ProjectionStore } from "../../projections/store/store.js";
 import { indexValues } from "../../projections/indexing.js";
 import { naturalKey } from "../../schema/ids.js";
+import { embeddableText, textHash } from "../../projections/apply/embeddings.js";
 import { projectionFixture } from "../support/projection-fixture.js";
 import { useNatsServer } from "../support/nats-fixture.js";
 
@@ -20,6 +21,8 @@ const FIELDS = { title: { type: "string" }, n: { type: "integer" }, when: { type
 const schemaDef = fc.record({
   indexed: fc.subarray(Object.keys(FIELDS)),
   keyField: fc.constantFrom(null, "title"),
+  embedded: fc.boolean(),
+  provider: fc.constantFrom("local:hash-384", "openai:small"),
 });
 const data = fc.record(
   {
@@ -32,7 +35,8 @@ const data = fc.record(
 );
 
 type Op =
-  | { kind: "schema"; schema: string; indexed: string[]; keyField: string | null }
+  | { kind: "schema"; schema: string; indexed: string[]; keyField: string | null; embedded: boolean; provider: string }
+  | { kind: "embed"; id: string; schema: string; text: string; dim: number }
   | { kind: "drop"; schema: string }
   | { kind: "upsert"; id: string; schema: string; data: JsonObject }
   | { kind: "delete"; id: string; schema: string }
@@ -43,6 +47,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("drop" as const), schema: fc.constantFrom(...SCHEMAS) }) },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant("upsert" as const), id: fc.constantFrom(...IDS), schema: fc.constantFrom(...SCHEMAS), data: data as fc.Arbitrary<JsonObject> }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("delete" as const), id: fc.constantFrom(...IDS), schema: fc.constantFrom(...SCHEMAS) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("embed" as const), id: fc.constantFrom(...IDS), schema: fc.constantFrom(...SCHEMAS), text: fc.constantFrom("a", "b", "c"), dim: fc.constantFrom(3, 3, 3, 4) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("edge" as const), src: fc.constantFrom(...IDS), dst: fc.constantFrom(...IDS), type: fc.constantFrom("r", "s"), add: fc.boolean() }) },
 );
 const commits = fc.array(fc.array(op, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 14 });
@@ -51,7 +56,15 @@ function toEvent(o: Op): Event {
   const id = randomUUID();
   switch (o.kind) {
     case "schema":
-      return { type: "schema.registered", v: 1, id, name: o.schema, definition: { type: "object", properties: FIELDS, indexed_fields: o.indexed, ...(o.keyField ? { key_field: o.keyField } : {}) } };
+      return {
+        type: "schema.registered",
+        v: 1,
+        id,
+        name: o.schema,
+        definition: { type: "object", properties: FIELDS, indexed_fields: o.indexed, ...(o.keyField ? { key_field: o.keyField } : {}), ...(o.embedded ? { embedding_fields: ["title"], embedding_provider: o.provider } : {}) },
+      };
+    case "embed":
+      return { type: "embedding.recorded", v: 1, id, entity_id: o.id, schema: o.schema, field: "title", model: "m", dim: o.dim, vector: Float32Array.from({ length: o.dim }, (_, i) => i + o.text.length), text_hash: textHash(o.text) };
     case "drop":
       return { type: "schema.dropped", v: 1, id, name: o.schema };
     case "upsert":
@@ -66,7 +79,7 @@ function toEvent(o: Op): Event {
 /** Everything in the store but its metadata, as comparable text. */
 async function dump(store: ProjectionStore): Promise<string[]> {
   const out: string[] = [];
-  const subs = { entities: store.entities, ids: store.ids, keys: store.keys, idx: store.idx, edges: store.edges, adj: store.adj, vectors: store.vectors, schemas: store.schemas };
+  const { meta: _meta, ...subs } = store.families();
   for (const [name, sub] of Object.entries(subs)) {
     for await (const [k, v] of sub.iterator()) out.push(`${name} ${Buffer.from(k).toString("hex")} ${Buffer.from(v).toString("hex")}`);
   }
@@ -99,6 +112,21 @@ async function checkIndexes(store: ProjectionStore): Promise<void> {
   let keyEntries = 0;
   for await (const _ of store.keys.keys()) keyEntries++;
   expect(keyEntries).toBe(expectedKeys.size);
+  // The embedding backlog: a live entity's embedded text is pending exactly when it has no vector for that text.
+  const pending = new Set((await store.pendingEmbeddings(1_000_000)).map((p) => `${p.schema} ${p.field} ${p.id}`));
+  const expectedPending = new Set<string>();
+  for (const s of await store.listSchemas()) {
+    const spec = store.schemaSpec(s.name)!;
+    for await (const rec of store.scanSchema(s.name)) {
+      for (const field of spec.embeddingFields) {
+        const text = rec.deleted_at === null ? embeddableText(rec, field) : null;
+        const v = store.getVector(s.name, field, rec.id);
+        if (rec.deleted_at !== null) expect(v).toBeUndefined();
+        if (text !== null && (v === undefined || v.text_hash !== textHash(text))) expectedPending.add(`${s.name} ${field} ${rec.id}`);
+      }
+    }
+  }
+  expect(pending).toEqual(expectedPending);
 }
 
 /** An independent model of what the projection should hold. */

@@ -44,6 +44,7 @@ export const event: fc.Arbitrary<Event> = fc.oneof(
       field: fc.string({ minLength: 1, maxLength: 20 }),
       model: fc.string({ minLength: 1, maxLength: 20 }),
       values: fc.array(fc.float({ noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 16 }),
+      text_hash: fc.stringMatching(/^[0-9a-f]{32}$/),
     })
     .map(({ values, ...e }) => ({ ...e, dim: values.length, vector: Float32Array.from(values) })),
   fc.record({

@@ -3,7 +3,7 @@ import { RemError } from "../../errors.js";
 import { entityView } from "../../../projections/view.js";
 import { deleteEntity, insertEntities, requireLive } from "../../node/writes.js";
 import { intFlag } from "../context.js";
-import { printJson } from "../output.js";
+import { note, printJson } from "../output.js";
 import { progressBar } from "../progress.js";
 import { stdinLines } from "../stdin.js";
 import { withTenant } from "../tenant-context.js";
@@ -14,7 +14,8 @@ export function registerEntityCommands(program: Command): void {
     .description("insert (upsert) an entity, or JSONL from stdin with --batch; prints {ids, seq}")
     .option("--batch", "read one JSON object per line from stdin; all lines are validated before anything is written")
     .option("--commit-size <n>", "entities per commit in a batch (each commit is atomic)", intFlag("commit-size", 1), 1000)
-    .action(async (schema: string, json: string | undefined, opts: { batch?: boolean; commitSize: number }, cmd: Command) => {
+    .option("--no-embed", "do not embed now (bulk loads): texts wait in the backlog for `rem embed`")
+    .action(async (schema: string, json: string | undefined, opts: { batch?: boolean; commitSize: number; embed: boolean }, cmd: Command) => {
       const objects: unknown[] = [];
       const lines: number[] = [];
       if (opts.batch) {
@@ -35,12 +36,14 @@ export function registerEntityCommands(program: Command): void {
             where: opts.batch ? (i) => `line ${lines[i]}` : () => "entity",
             perCommit: opts.commitSize,
             onProgress: (n) => bar.increment(n),
+            embed: opts.embed,
           });
         } finally {
           bar.stop();
         }
       });
       printJson(result);
+      if (result.embeddings?.error) note(`stored, but not embedded yet (${result.embeddings.error.message}); run \`rem embed\` once the provider is back`);
     });
 
   program

@@ -1,0 +1,226 @@
+import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileDurable } from "../../events/keys/files.js";
+import { decString, uuidText } from "../store/keys.js";
+import { vectorOf, type VectorChange } from "../store/records.js";
+import type { ProjectionStore } from "../store/store.js";
+import { DEFAULT_HNSW, VectorIndex, type HnswParams } from "./vector-index.js";
+
+interface SnapshotMeta {
+  readonly v: 1;
+  /** The store the snapshot was taken from (a rebuilt store has another id). */
+  readonly storeId: string;
+  /** The store checkpoint the indexes reflect. */
+  readonly seq: number;
+  readonly createdAt: string;
+  readonly indexes: { schema: string; field: string; dim: number; params: HnswParams; dir: string; vectors: number }[];
+}
+
+export interface VectorIndexStats {
+  readonly schema: string;
+  readonly field: string;
+  readonly dim: number;
+  readonly vectors: number;
+  readonly snapshotSeq: number | null;
+  readonly snapshotAgeS: number | null;
+}
+
+export interface OpenStats {
+  /** "snapshot" (loaded, then the change-log tail replayed) or "rebuild" (built from every stored vector). */
+  readonly source: "snapshot" | "rebuild";
+  readonly seconds: number;
+  /** Vector changes replayed after the snapshot. */
+  readonly tail: number;
+}
+
+const key = (schema: string, field: string) => `${schema}\u0000${field}`;
+
+/**
+ * A tenant's HNSW indexes, one per (schema, embedded field): derived from the
+ * projection store's vectors, kept in memory, and snapshotted to
+ * `projections/vectors/` together with the store checkpoint they reflect.
+ * Opening loads the latest snapshot and replays only the vectors that changed
+ * after it (the store's `vlog` change log); without a usable snapshot it builds
+ * from every stored vector. Vectors are never recomputed: they come from the log.
+ */
+export class VectorIndexSet {
+  readonly #store: ProjectionStore;
+  readonly #dir: string;
+  readonly #indexes = new Map<string, VectorIndex>();
+  #seq = 0;
+  #snapshot: { seq: number; at: number } | null = null;
+  #dirty = false;
+  openStats: OpenStats = { source: "rebuild", seconds: 0, tail: 0 };
+
+  private constructor(store: ProjectionStore, dir: string) {
+    this.#store = store;
+    this.#dir = dir;
+  }
+
+  static async open(store: ProjectionStore, dir: string): Promise<VectorIndexSet> {
+    const set = new VectorIndexSet(store, dir);
+    const started = performance.now();
+    const meta = await set.#readSnapshotMeta();
+    const at = store.checkpoint?.seq ?? 0;
+    if (meta !== null && meta.storeId === store.storeId && meta.seq <= at) {
+      for (const ix of meta.indexes) {
+        set.#indexes.set(key(ix.schema, ix.field), await VectorIndex.read(join(dir, ix.dir), ix.schema, ix.field, ix.dim, ix.params));
+      }
+      set.#seq = meta.seq;
+      set.#snapshot = { seq: meta.seq, at: Date.parse(meta.createdAt) };
+      const tail = await set.#replayTail(meta.seq);
+      set.openStats = { source: "snapshot", seconds: (performance.now() - started) / 1000, tail };
+    } else {
+      await set.#buildFromStore();
+      set.openStats = { source: "rebuild", seconds: (performance.now() - started) / 1000, tail: 0 };
+    }
+    set.#seq = at;
+    return set;
+  }
+
+  /**
+   * What the latest snapshot in `dir` holds, without loading it (for status):
+   * its checkpoint, age and per-index vector counts; null when there is none.
+   */
+  static async describe(dir: string): Promise<{ seq: number; createdAt: string; indexes: { schema: string; field: string; dim: number; vectors: number }[] } | null> {
+    try {
+      const name = (await readFile(join(dir, "CURRENT"), "utf8")).trim();
+      const meta = JSON.parse(await readFile(join(dir, name, "meta.json"), "utf8")) as SnapshotMeta;
+      return { seq: meta.seq, createdAt: meta.createdAt, indexes: meta.indexes.map((i) => ({ schema: i.schema, field: i.field, dim: i.dim, vectors: i.vectors })) };
+    } catch {
+      return null;
+    }
+  }
+
+  /** The index of a schema field, once it has vectors. */
+  index(schema: string, field: string): VectorIndex | undefined {
+    return this.#indexes.get(key(schema, field));
+  }
+
+  /** Applies the vector changes of a batch the store just wrote (at `seq`). */
+  apply(changes: readonly VectorChange[], seq: number): void {
+    for (const c of changes) {
+      const k = key(c.schema, c.field);
+      let ix = this.#indexes.get(k);
+      if (c.vector === null) {
+        ix?.remove(c.id);
+        continue;
+      }
+      // A field re-embedded by another provider had all its vectors removed first: start afresh.
+      if (ix !== undefined && ix.dim !== c.vector.length && ix.size === 0) ix = undefined;
+      if (ix === undefined) {
+        ix = new VectorIndex(c.schema, c.field, c.vector.length, this.#params(c.schema));
+        this.#indexes.set(k, ix);
+      }
+      ix.upsert(c.id, c.vector);
+    }
+    if (changes.length > 0) this.#dirty = true;
+    this.#seq = Math.max(this.#seq, seq);
+  }
+
+  stats(): VectorIndexStats[] {
+    const age = this.#snapshot === null ? null : Math.round((Date.now() - this.#snapshot.at) / 1000);
+    return [...this.#indexes.values()].map((ix) => ({
+      schema: ix.schema,
+      field: ix.field,
+      dim: ix.dim,
+      vectors: ix.size,
+      snapshotSeq: this.#snapshot?.seq ?? null,
+      snapshotAgeS: age,
+    }));
+  }
+
+  /** Whether indexes changed since the last snapshot. */
+  get dirty(): boolean {
+    return this.#dirty;
+  }
+
+  /**
+   * Writes every index to a new snapshot directory, switches CURRENT to it
+   * (atomically), removes older snapshots and prunes the change log up to the
+   * snapshot's checkpoint. A crash at any point leaves the previous snapshot usable.
+   */
+  async snapshot(): Promise<void> {
+    if (!this.#dirty && this.#snapshot !== null) return;
+    const seq = this.#seq;
+    const name = `snap-${String(seq).padStart(20, "0")}`;
+    const tmp = join(this.#dir, `${name}.tmp`);
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(tmp, { recursive: true });
+    const indexes: SnapshotMeta["indexes"] = [];
+    let n = 0;
+    for (const ix of this.#indexes.values()) {
+      if (ix.size === 0) continue;
+      const dir = `i${n++}`;
+      await mkdir(join(tmp, dir));
+      await ix.write(join(tmp, dir));
+      indexes.push({ schema: ix.schema, field: ix.field, dim: ix.dim, params: ix.params, dir, vectors: ix.size });
+    }
+    const meta: SnapshotMeta = { v: 1, storeId: this.#store.storeId, seq, createdAt: new Date().toISOString(), indexes };
+    await writeFileDurable(join(tmp, "meta.json"), JSON.stringify(meta, null, 2));
+    await rm(join(this.#dir, name), { recursive: true, force: true });
+    await rename(tmp, join(this.#dir, name));
+    await writeFileDurable(join(this.#dir, "CURRENT"), name);
+    for (const old of await readdir(this.#dir)) {
+      if (old.startsWith("snap-") && old !== name) await rm(join(this.#dir, old), { recursive: true, force: true });
+    }
+    const below = Buffer.alloc(8);
+    below.writeBigUInt64BE(BigInt(seq + 1));
+    await this.#store.vlog.clear({ lt: below });
+    this.#snapshot = { seq, at: Date.now() };
+    this.#dirty = false;
+  }
+
+  async #readSnapshotMeta(): Promise<(SnapshotMeta & { base: string }) | null> {
+    try {
+      const name = (await readFile(join(this.#dir, "CURRENT"), "utf8")).trim();
+      const meta = JSON.parse(await readFile(join(this.#dir, name, "meta.json"), "utf8")) as SnapshotMeta;
+      if (meta.v !== 1) return null;
+      // Index directories are relative to the snapshot directory.
+      return { ...meta, indexes: meta.indexes.map((i) => ({ ...i, dir: join(name, i.dir) })), base: name };
+    } catch {
+      return null; // no snapshot yet, or a damaged one: build from the store instead
+    }
+  }
+
+  /** Re-reads every vector a commit after `seq` changed (the store holds their current values). */
+  async #replayTail(seq: number): Promise<number> {
+    const from = Buffer.alloc(8);
+    from.writeBigUInt64BE(BigInt(seq + 1));
+    const changes: VectorChange[] = [];
+    for await (const k of this.#store.vlog.keys({ gte: from })) {
+      const rest = k.subarray(8);
+      const sep = rest.indexOf(0);
+      const schema = Buffer.from(rest.buffer, rest.byteOffset, sep).toString("utf8");
+      const f = decString(rest, sep + 1);
+      const id = uuidText(rest.subarray(f.next));
+      const rec = this.#store.getVector(schema, f.value, id);
+      changes.push({ schema, field: f.value, id, vector: rec === undefined ? null : vectorOf(rec) });
+    }
+    this.apply(changes, this.#store.checkpoint?.seq ?? seq);
+    return changes.length;
+  }
+
+  async #buildFromStore(): Promise<void> {
+    for await (const [k] of this.#store.vdims.iterator()) {
+      const sep = k.indexOf(0);
+      const schema = Buffer.from(k.buffer, k.byteOffset, sep).toString("utf8");
+      const field = decString(k, sep + 1).value;
+      let changes: VectorChange[] = [];
+      for await (const { id, rec } of this.#store.scanVectors(schema, field)) {
+        changes.push({ schema, field, id, vector: vectorOf(rec) });
+        if (changes.length >= 1000) {
+          this.apply(changes, this.#store.checkpoint?.seq ?? 0);
+          changes = [];
+        }
+      }
+      this.apply(changes, this.#store.checkpoint?.seq ?? 0);
+    }
+    this.#dirty = this.#indexes.size > 0;
+  }
+
+  #params(schema: string): HnswParams {
+    const h = this.#store.schemaSpec(schema)?.hnsw ?? {};
+    return { m: h.m ?? DEFAULT_HNSW.m, efConstruction: h.efConstruction ?? DEFAULT_HNSW.efConstruction, efSearch: h.efSearch ?? DEFAULT_HNSW.efSearch };
+  }
+}

@@ -1,0 +1,195 @@
+import { RemError } from "../errors.js";
+import type { JsonObject } from "../../events/model/json-value.js";
+import { providerOf } from "../../projections/apply/embeddings.js";
+import { entityView } from "../../projections/view.js";
+import type { VectorIndex } from "../../projections/vectors/vector-index.js";
+import { resolveProvider } from "../embeddings/registry.js";
+import type { EmbeddingProvider } from "../embeddings/provider.js";
+import type { Tenant } from "../node/tenant.js";
+import { bindQuery } from "./bind.js";
+import { evaluate } from "./evaluate.js";
+import { executeQuery } from "./execute.js";
+import { parseQuery } from "./parse.js";
+
+export interface SearchRequest {
+  readonly schema: string;
+  /** The query text (embedded with the field's provider)… */
+  readonly text?: string;
+  /** …or a query vector. */
+  readonly vector?: Float32Array;
+  /** The embedded field; default: the schema's first. */
+  readonly field?: string;
+  readonly topK?: number;
+  /** Drop hits below this cosine similarity. */
+  readonly minScore?: number;
+  /** A SQL predicate on the schema's fields (as after WHERE). */
+  readonly where?: string;
+  /** HNSW search breadth for this query (default: the index's ef_search). */
+  readonly ef?: number;
+  /** Filter matches up to which scoring is exact (default EXACT_LIMIT). */
+  readonly exactLimit?: number;
+}
+
+export interface SearchHit {
+  readonly id: string;
+  readonly score: number;
+  readonly entity: JsonObject;
+}
+
+export interface SearchPlan {
+  readonly schema: string;
+  readonly field: string;
+  readonly provider: string;
+  /** hnsw: approximate; exact: every candidate scored (filter selective enough); hnsw_filtered: HNSW with the filter applied during the walk; empty: no vectors. */
+  readonly strategy: "hnsw" | "exact" | "hnsw_filtered" | "empty";
+  /** For filtered searches: how many entities matched the filter (capped at EXACT_LIMIT + 1 when HNSW was used). */
+  readonly candidates: number | null;
+  readonly vectors: number;
+}
+
+export interface SearchResult {
+  readonly hits: SearchHit[];
+  readonly plan: SearchPlan;
+}
+
+/**
+ * Up to this many filter matches are scored exactly (recall 1.0, ~0.5 µs each);
+ * above it the filter is applied inside the HNSW walk. This is the selectivity
+ * switch Qdrant and Chroma make in their own ways.
+ */
+export const EXACT_LIMIT = 10_000;
+
+/**
+ * Semantic search over a schema's embedded field: the query is embedded with
+ * the field's provider (never with another model), then answered by HNSW, or,
+ * with a filter, by exact scoring of the matching entities when they are few
+ * and by filtered HNSW when they are many — with exact scoring as the fallback
+ * if HNSW cannot find enough matches. Only live entities are returned.
+ */
+export async function searchEntities(t: Tenant, req: SearchRequest, providers: (spec: string) => EmbeddingProvider = (s) => resolveProvider(s)): Promise<SearchResult> {
+  const spec = t.store.schemaSpec(req.schema);
+  if (spec === undefined) throw new RemError("REM_ERR_SCHEMA_NOT_FOUND", `no schema ${JSON.stringify(req.schema)} in tenant ${t.name}`, { schema: req.schema });
+  if (spec.embeddingFields.length === 0) {
+    throw new RemError("REM_ERR_INVALID_ARGUMENT", `schema ${req.schema} has no embedding fields: add embedding_fields to search it`, { schema: req.schema });
+  }
+  const field = req.field ?? spec.embeddingFields[0]!;
+  if (!spec.embeddingFields.includes(field)) {
+    throw new RemError("REM_ERR_INVALID_ARGUMENT", `${req.schema}.${field} is not embedded; embedded fields: ${spec.embeddingFields.join(", ")}`, { schema: req.schema, field });
+  }
+  const topK = req.topK ?? 10;
+  if (!Number.isInteger(topK) || topK < 1 || topK > 10_000) throw new RemError("REM_ERR_INVALID_ARGUMENT", `top_k must be an integer from 1 to 10000, got ${topK}`, { field: "top_k" });
+  const providerSpec = providerOf(spec, field);
+  const query = await queryVector(req, providers(providerSpec), field);
+  // Compile the filter first: a bad predicate is an error even when there are no vectors yet.
+  const filter = req.where === undefined || req.where.trim() === "" ? null : await compileFilter(t, req.schema, req.where);
+  const index = (await t.vectors()).index(req.schema, field);
+  const base = { schema: req.schema, field, provider: providerSpec, vectors: index?.size ?? 0 };
+  if (index === undefined || index.size === 0) return { hits: [], plan: { ...base, strategy: "empty", candidates: null } };
+  if (query.length !== index.dim) {
+    throw new RemError("REM_ERR_EMBEDDING_DIMENSION", `the query vector has ${query.length} dimensions; ${req.schema}.${field} holds ${index.dim}`, { schema: req.schema, field });
+  }
+
+  let hits: { id: string; score: number }[];
+  let strategy: SearchPlan["strategy"];
+  let candidates: number | null = null;
+  if (filter === null) {
+    hits = index.search(query, topK, { ef: req.ef });
+    strategy = "hnsw";
+  } else {
+    const exactLimit = req.exactLimit ?? EXACT_LIMIT;
+    const matching = await filter.matchingIds(exactLimit + 1);
+    candidates = matching.length;
+    if (matching.length <= exactLimit) {
+      hits = index.exact(query, matching, topK);
+      strategy = "exact";
+    } else {
+      hits = filteredHnsw(index, query, topK, filter, req.ef);
+      strategy = "hnsw_filtered";
+      if (hits.length < topK) {
+        // The filter starved the walk: score every match exactly instead.
+        hits = index.exact(query, await filter.matchingIds(Number.MAX_SAFE_INTEGER), topK);
+        strategy = "exact";
+      }
+    }
+  }
+  const out: SearchHit[] = [];
+  for (const h of hits) {
+    if (req.minScore !== undefined && h.score < req.minScore) continue;
+    const rec = t.store.getEntityIn(req.schema, h.id);
+    if (rec === undefined || rec.deleted_at !== null) continue;
+    out.push({ id: h.id, score: h.score, entity: entityView(rec) });
+  }
+  return { hits: out, plan: { ...base, strategy, candidates } };
+}
+
+async function queryVector(req: SearchRequest, provider: EmbeddingProvider, field: string): Promise<Float32Array> {
+  if (req.vector !== undefined) return req.vector;
+  if (req.text === undefined || req.text.trim() === "") {
+    throw new RemError("REM_ERR_EMBEDDING_INVALID", "the search text is empty", { field: "query" });
+  }
+  const [v] = await provider.embed([req.text]);
+  if (v === undefined) throw new RemError("REM_ERR_EMBEDDING_PROVIDER", `${provider.name} returned no vector for the query (field ${field})`);
+  return v;
+}
+
+interface CompiledFilter {
+  /** Ids of live entities matching the filter, up to `limit`. */
+  matchingIds(limit: number): Promise<string[]>;
+  /** Whether one entity matches. */
+  matches(id: string): boolean;
+}
+
+/** A WHERE predicate, checked by the SQL engine: the same grammar, errors and semantics as `rem query`. */
+async function compileFilter(t: Tenant, schema: string, where: string): Promise<CompiledFilter> {
+  const sql = `SELECT id FROM ${schema} WHERE ${where}`;
+  const bound = await bindQuery(t.store, parseQuery(sql), sql);
+  const predicate = bound.where;
+  return {
+    async matchingIds(limit) {
+      const ids: string[] = [];
+      let cursor: string | undefined;
+      while (ids.length < limit) {
+        const page = await executeQuery(t.store, sql, { pageSize: Math.min(5000, limit - ids.length), cursor });
+        for (const row of page.rows) ids.push(row.id as string);
+        if (page.next_cursor === null) break;
+        cursor = page.next_cursor;
+      }
+      return ids;
+    },
+    matches(id) {
+      const rec = t.store.getEntityIn(schema, id);
+      return rec !== undefined && rec.deleted_at === null && (predicate === null || evaluate(predicate, rec) === true);
+    },
+  };
+}
+
+/** HNSW with the filter checked as the walk meets each node (memoised), with a wider search for the filter's sake. */
+function filteredHnsw(index: VectorIndex, query: Float32Array, k: number, filter: CompiledFilter, ef: number | undefined): { id: string; score: number }[] {
+  const seen = new Map<string, boolean>();
+  const allow = (id: string): boolean => {
+    let ok = seen.get(id);
+    if (ok === undefined) seen.set(id, (ok = filter.matches(id)));
+    return ok;
+  };
+  return index.search(query, k, { allow, ef: Math.max(ef ?? index.params.efSearch, 4 * k) });
+}
+
+/**
+ * `SEARCH schema 'text' [WHERE …] [LIMIT k]`, the query language form of a
+ * search. Returns null when `sql` is not a SEARCH statement.
+ */
+export function parseSearch(sql: string): { schema: string; text: string; where?: string; limit?: number } | null {
+  const m = /^\s*SEARCH\s+([A-Za-z_][A-Za-z0-9_]*)\s+'((?:[^']|'')*)'\s*(?:WHERE\s+([\s\S]*?))?\s*(?:LIMIT\s+(\d+))?\s*;?\s*$/i.exec(sql);
+  if (m === null) {
+    if (/^\s*SEARCH\b/i.test(sql)) {
+      throw new RemError("REM_ERR_QUERY_INVALID", "SEARCH takes the form: SEARCH schema 'text' [WHERE predicate] [LIMIT k]", {});
+    }
+    return null;
+  }
+  return {
+    schema: m[1]!.toLowerCase(),
+    text: m[2]!.replace(/''/g, "'"),
+    ...(m[3] === undefined ? {} : { where: m[3] }),
+    ...(m[4] === undefined ? {} : { limit: Number(m[4]) }),
+  };
+}
