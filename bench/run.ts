@@ -7,12 +7,12 @@ import type { Suite } from "./lib/suite.js";
  * last stdout line one JSON object with the suite's results.
  *
  * Suites are loaded on demand so one suite's dependencies (PostgreSQL client,
- * NATS…) never slow down or break another. Add `projections`, `vector`,
- * `export` here as they are written.
+ * NATS…) never slow down or break another. Add `export` here when it is written.
  */
 const SUITES: Record<string, { readonly description: string; load(): Promise<Suite> }> = {
   log: { description: "event log: JetStream and file backends vs raw baselines and Emmett on PostgreSQL", load: async () => (await import("./log/index.js")).logSuite },
   projections: { description: "LevelDB projections: rebuild vs raw LevelDB, get, lookup, indexed SQL, traversal, batch insert", load: async () => (await import("./projections/index.js")).projectionsSuite },
+  http: { description: "HTTP server: GET entity vs bare fastify, POST 100-entity batches on JetStream vs fastify + raw JetStream", load: async () => (await import("./http/index.js")).httpSuite },
 };
 
 function usage(): string {

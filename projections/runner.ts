@@ -37,6 +37,11 @@ export class ProjectionRunner {
   onVectorChanges: ((changes: readonly VectorChange[], seq: number) => void) | null = null;
   #running: Promise<CatchUpResult> | null = null;
 
+  /** Resolves once no catch-up is running (closing waits for it). */
+  async idle(): Promise<void> {
+    while (this.#running !== null) await this.#running.catch(() => undefined);
+  }
+
   constructor(store: ProjectionStore, log: TenantLog) {
     this.store = store;
     this.log = log;

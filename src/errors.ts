@@ -9,7 +9,7 @@ export const ERRORS = {
   REM_ERR_TENANT_INVALID: { status: 400, title: "Invalid tenant name" },
   REM_ERR_COMMIT_TOO_LARGE: { status: 413, title: "Commit too large" },
   REM_ERR_COMMIT_EMPTY: { status: 400, title: "Empty commit" },
-  REM_ERR_NOT_INITIALIZED: { status: 409, title: "Not initialised" },
+  REM_ERR_NOT_INITIALIZED: { status: 404, title: "Tenant not initialised" },
   REM_ERR_ALREADY_EXISTS: { status: 409, title: "Already exists" },
   REM_ERR_NOT_FOUND: { status: 404, title: "Not found" },
   REM_ERR_SCHEMA_INVALID: { status: 400, title: "Invalid schema" },
@@ -42,6 +42,13 @@ export const ERRORS = {
   REM_ERR_PASSPHRASE_REQUIRED: { status: 401, title: "Passphrase required" },
   REM_ERR_KEYSTORE: { status: 500, title: "Keystore error" },
   REM_ERR_UNSUPPORTED_VERSION: { status: 500, title: "Unsupported format version" },
+  REM_ERR_UNAUTHORIZED: { status: 401, title: "Missing or invalid token" },
+  REM_ERR_FORBIDDEN: { status: 403, title: "Not allowed" },
+  REM_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: "Request body too large" },
+  REM_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },
+  REM_ERR_RATE_LIMITED: { status: 429, title: "Too many requests" },
+  REM_ERR_NOT_CAUGHT_UP: { status: 504, title: "Projection not caught up" },
+  REM_ERR_READ_ONLY: { status: 409, title: "Read-only node" },
   REM_ERR_INTERNAL: { status: 500, title: "Internal error" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

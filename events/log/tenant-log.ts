@@ -1,7 +1,7 @@
 import { isRemError, RemError } from "../../src/errors.js";
 import { ChainVerifier, GENESIS, type ChainPosition, type SignatureMode, type TrustedKeys, type VerifiedCommit } from "../chain-verifier.js";
 import { encodeEvents } from "../codec/events-codec.js";
-import { FIXED_HEADER, SIGNATURE_LENGTH } from "../codec/commit.js";
+import { FIXED_HEADER, parseCommit, SIGNATURE_LENGTH } from "../codec/commit.js";
 import { buildCommit, deriveCommitId, type DataKey } from "../commit-builder.js";
 import { TAG_LENGTH } from "../encryption.js";
 import { toHex } from "../hash.js";
@@ -140,7 +140,10 @@ export class TenantLog {
       if (this.#head !== prev) continue; // another append moved the head while we waited
       if (options.expectedSeq !== undefined && prev.seq !== options.expectedSeq) {
         const fresh = prev.confirmed ? await this.#reload(this.#epoch) : prev;
-        if (fresh.seq !== options.expectedSeq) throw this.#conflict(options.expectedSeq, fresh.seq);
+        if (fresh.seq !== options.expectedSeq) {
+          if (await this.#landedAt(options.expectedSeq + 1, commitId)) return { seq: (options.expectedSeq + 1) as Seq, commitId, duplicate: true, count: valid.length };
+          throw this.#conflict(options.expectedSeq, fresh.seq);
+        }
         continue;
       }
       const epoch = this.#epoch;
@@ -176,6 +179,7 @@ export class TenantLog {
         this.#invalidate(epoch);
         if (!isRemError(err, "REM_ERR_LOG_CONFLICT")) throw err;
         if (options.expectedSeq !== undefined) {
+          if (await this.#landedAt(options.expectedSeq + 1, commitId)) return { seq: (options.expectedSeq + 1) as Seq, commitId, duplicate: true, count: valid.length };
           const fresh = await this.#readHead();
           throw this.#conflict(options.expectedSeq, fresh.seq, err);
         }
@@ -220,6 +224,20 @@ export class TenantLog {
     const out = batch.map((c) => verifier.push(c.bytes, c.seq));
     verifier.flush();
     return out;
+  }
+
+  /**
+   * Whether the commit at `seq` has this commit id. A retry of an append made
+   * with `expectedSeq` E (its answer lost) finds the log past E: when the
+   * original landed, it is exactly at E + 1, so that is the retry's answer
+   * rather than a conflict.
+   */
+  async #landedAt(seq: number, commitId: CommitId): Promise<boolean> {
+    if (seq < 1) return false;
+    for await (const batch of this.#o.backend.read(seq as Seq, { until: seq as Seq })) {
+      for (const c of batch) if (c.seq === seq) return toHex(parseCommit(c.bytes, seq).header.commitId) === commitId;
+    }
+    return false;
   }
 
   #conflict(expected: number, actual: number, cause?: unknown): RemError {

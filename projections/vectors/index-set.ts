@@ -50,6 +50,10 @@ export class VectorIndexSet {
   #seq = 0;
   #snapshot: { seq: number; at: number } | null = null;
   #dirty = false;
+  /** A snapshot being written: the indexes must not change under it (hnswlib writes on a worker thread). */
+  #snapshotting: Promise<void> | null = null;
+  /** Changes that arrived during a snapshot, applied when it ends. */
+  #deferred: { changes: readonly VectorChange[]; seq: number }[] = [];
   openStats: OpenStats = { source: "rebuild", seconds: 0, tail: 0 };
 
   private constructor(store: ProjectionStore, dir: string) {
@@ -97,8 +101,25 @@ export class VectorIndexSet {
     return this.#indexes.get(key(schema, field));
   }
 
-  /** Applies the vector changes of a batch the store just wrote (at `seq`). */
+  /**
+   * Resolves when the indexes reflect every change applied so far: at once,
+   * unless a snapshot is being written (changes wait for it). Search awaits it,
+   * so a writer still reads its own writes while a snapshot runs.
+   */
+  async settled(): Promise<void> {
+    while (this.#snapshotting !== null) await this.#snapshotting;
+  }
+
+  /** Applies the vector changes of a batch the store just wrote (at `seq`); deferred while a snapshot is written. */
   apply(changes: readonly VectorChange[], seq: number): void {
+    if (this.#snapshotting !== null) {
+      this.#deferred.push({ changes, seq });
+      return;
+    }
+    this.#applyNow(changes, seq);
+  }
+
+  #applyNow(changes: readonly VectorChange[], seq: number): void {
     for (const c of changes) {
       const k = key(c.schema, c.field);
       let ix = this.#indexes.get(k);
@@ -141,7 +162,19 @@ export class VectorIndexSet {
    * snapshot's checkpoint. A crash at any point leaves the previous snapshot usable.
    */
   async snapshot(): Promise<void> {
+    await this.settled();
     if (!this.#dirty && this.#snapshot !== null) return;
+    const run = this.#writeSnapshot();
+    this.#snapshotting = run.catch(() => undefined);
+    try {
+      await run;
+    } finally {
+      this.#snapshotting = null;
+      for (const d of this.#deferred.splice(0)) this.#applyNow(d.changes, d.seq);
+    }
+  }
+
+  async #writeSnapshot(): Promise<void> {
     const seq = this.#seq;
     const name = `snap-${String(seq).padStart(20, "0")}`;
     const tmp = join(this.#dir, `${name}.tmp`);

@@ -10,6 +10,8 @@ import { registerKeys } from "./commands/key.js";
 import { registerLog } from "./commands/log.js";
 import { registerTenant } from "./commands/tenant.js";
 import { registerVerify } from "./commands/verify.js";
+import { registerServe } from "./commands/serve.js";
+import { registerToken } from "./commands/token.js";
 import { EXIT, reportError } from "./output.js";
 
 export function buildProgram(): { program: Command; exitCodes: { exitCode: number }[] } {
@@ -34,6 +36,8 @@ export function buildProgram(): { program: Command; exitCodes: { exitCode: numbe
   exitCodes.push(registerSearchCommands(program));
   registerGraphCommands(program);
   registerAdminCommands(program);
+  registerServe(program);
+  registerToken(program);
   for (const c of program.commands) c.exitOverride();
   return { program, exitCodes };
 }

@@ -64,8 +64,8 @@ export async function embedPending(t: Tenant, o: EmbedPendingOptions = {}): Prom
           if (!e.code.startsWith("REM_ERR_EMBEDDING_")) throw err;
           return { embedded, pending: await pendingCount(t, o), error: e };
         }
-        await appendCommits(t.log, events, { perCommit: 256 });
-        await t.sync();
+        const appended = await appendCommits(t.log, events, { perCommit: 256 });
+        await t.sync(Math.max(...appended.map((a) => a.seq)));
         embedded += events.length;
         o.onProgress?.(embedded);
       }

@@ -2,6 +2,7 @@ import { layout, type RemConfig } from "../config/config.js";
 import { RemError } from "../errors.js";
 import { Keystore } from "../../events/keys/keystore.js";
 import type { TenantName } from "../../events/model/ids.js";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { FileLog } from "../../events/log/file/file-log.js";
 import { TenantLog } from "../../events/log/tenant-log.js";
 import type { BackendKind, LogBackend } from "../../events/log/types.js";
@@ -32,6 +33,8 @@ export interface OpenBackendOptions {
   readonly write: boolean;
   /** Create the JetStream stream when missing (init only). */
   readonly create?: boolean;
+  /** A NATS connection to share (a server with many tenants); default: a connection of its own. */
+  readonly nats?: NatsConnection;
 }
 
 /** Opens the tenant's backend on this node's configured transport. */
@@ -43,6 +46,7 @@ export async function openBackend(config: RemConfig, tenant: TenantName, options
   // Loaded on demand: the NATS client is a large import that embedded-only runs never need.
   const { connectNats } = await import("../../events/log/jetstream/connect.js");
   const { JetStreamLog } = await import("../../events/log/jetstream/jetstream-log.js");
+  if (options.nats !== undefined) return JetStreamLog.open({ nc: options.nats, tenant, create: options.create ?? false, ownsConnection: false });
   const nc = await connectNats(config.natsUrl);
   try {
     return await JetStreamLog.open({ nc, tenant, create: options.create ?? false, ownsConnection: true });
@@ -56,6 +60,8 @@ export interface OpenTenantLogOptions {
   readonly keystore: Keystore;
   /** Open for appending: needs an unlocked keystore. */
   readonly write: boolean;
+  /** A NATS connection to share (see OpenBackendOptions). */
+  readonly nats?: NatsConnection;
 }
 
 /** Opens an initialised tenant's log with its keys: the one way the CLI and server reach a log. */
@@ -81,7 +87,7 @@ export async function openTenantLog(config: RemConfig, tenant: TenantName, optio
     throw new RemError("REM_ERR_KEY_NOT_FOUND", `tenant ${tenant} is encrypted but this keystore has no active data key for it`, { tenant });
   }
   const dataKeys = await keystore.tenantKeys(tenant);
-  const backend = await openBackend(config, tenant, { write });
+  const backend = await openBackend(config, tenant, { write, nats: options.nats });
   try {
     return await TenantLog.open({ backend, trusted: keystore.trustedKeys(), signer, encryptWith, dataKeys });
   } catch (err) {

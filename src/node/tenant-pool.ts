@@ -2,6 +2,7 @@ import { RemError } from "../errors.js";
 import type { RemConfig } from "../config/config.js";
 import type { Keystore } from "../../events/keys/keystore.js";
 import type { TenantName } from "../../events/model/ids.js";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { Tenant } from "./tenant.js";
 
 export interface TenantPoolOptions {
@@ -10,6 +11,10 @@ export interface TenantPoolOptions {
   readonly write: boolean;
   /** Most tenants kept open when idle (default 64); tenants in use are never closed. */
   readonly maxOpen?: number;
+  /** One NATS connection for every tenant's JetStream log (default: one each). */
+  readonly nats?: NatsConnection;
+  /** Called when a tenant has opened (a server starts its background work). */
+  readonly onOpen?: (tenant: Tenant) => void;
 }
 
 interface Entry {
@@ -50,11 +55,14 @@ export class TenantPool {
       entry = this.#entries.get(name);
     }
     if (entry === undefined) {
-      const opening = Tenant.open(this.#config, name, { keystore: this.#o.keystore, write: this.#o.write });
+      const opening = Tenant.open(this.#config, name, { keystore: this.#o.keystore, write: this.#o.write, nats: this.#o.nats });
       entry = { opening, tenant: null, users: 0, closing: null };
       this.#entries.set(name, entry);
       opening.then(
-        (t) => void (entry!.tenant = t),
+        (t) => {
+          entry!.tenant = t;
+          this.#o.onOpen?.(t);
+        },
         () => this.#entries.delete(name), // a failed open is not cached: the next use tries again
       );
     } else {
@@ -68,6 +76,21 @@ export class TenantPool {
     } finally {
       entry.users--;
       this.#evict();
+    }
+  }
+
+  /**
+   * Runs `fn` with the tenant if it is open now (never opens one): background
+   * work on hot tenants. Returns undefined when it is not open.
+   */
+  async useOpen<T>(name: TenantName, fn: (tenant: Tenant) => Promise<T>): Promise<T | undefined> {
+    const entry = this.#entries.get(name);
+    if (this.#closed || entry === undefined || entry.tenant === null || entry.closing !== null) return undefined;
+    entry.users++;
+    try {
+      return await fn(entry.tenant);
+    } finally {
+      entry.users--;
     }
   }
 
@@ -87,6 +110,7 @@ export class TenantPool {
 
   #evict(): void {
     const max = this.#o.maxOpen ?? 64;
+    if (this.#entries.size <= max) return;
     let open = [...this.#entries.values()].filter((e) => e.closing === null).length;
     for (const [name, e] of this.#entries) {
       if (open <= max) break;

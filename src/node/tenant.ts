@@ -1,4 +1,5 @@
 import { mkdir, rm } from "node:fs/promises";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { layout, type RemConfig } from "../config/config.js";
 import type { Keystore } from "../../events/keys/keystore.js";
 import type { TenantName } from "../../events/model/ids.js";
@@ -15,6 +16,8 @@ export interface OpenTenantOptions {
   readonly write: boolean;
   /** Catch the projections up with the log on open (default true). */
   readonly sync?: boolean;
+  /** A NATS connection shared by many tenants (a server); default: one per tenant. */
+  readonly nats?: NatsConnection;
 }
 
 /**
@@ -74,6 +77,11 @@ export class Tenant {
     return this.#vectors;
   }
 
+  /** The HNSW indexes if they are loaded (background snapshots skip tenants that never searched). */
+  get loadedVectors(): VectorIndexSet | null {
+    return this.#loadedVectors;
+  }
+
   get store(): ProjectionStore {
     return this.#store;
   }
@@ -83,7 +91,7 @@ export class Tenant {
   }
 
   static async open(config: RemConfig, name: TenantName, options: OpenTenantOptions): Promise<Tenant> {
-    const log = await openTenantLog(config, name, { keystore: options.keystore, write: options.write });
+    const log = await openTenantLog(config, name, { keystore: options.keystore, write: options.write, nats: options.nats });
     const storeDir = layout.store(config.dataDir, name);
     const vectorsDir = layout.vectors(config.dataDir, name);
     let store: ProjectionStore;
@@ -105,9 +113,15 @@ export class Tenant {
     return tenant;
   }
 
-  /** Applies every commit the store has not seen. */
-  sync(): Promise<CatchUpResult> {
-    return this.runner.catchUp();
+  /**
+   * Applies every commit the store has not seen — at least up to `minSeq`. A
+   * catch-up already running may have started before the caller's commit landed:
+   * then another round runs, so a writer always reads its own writes.
+   */
+  async sync(minSeq = 0): Promise<CatchUpResult> {
+    let r = await this.runner.catchUp();
+    while ((this.store.checkpoint?.seq ?? 0) < minSeq) r = await this.runner.catchUp();
+    return r;
   }
 
   /**
@@ -130,6 +144,7 @@ export class Tenant {
 
   /** Snapshots the HNSW indexes if they changed, then closes the store and the log. */
   async close(): Promise<void> {
+    await this.#runner.idle(); // a catch-up a caller stopped waiting for is still writing the store
     try {
       const vectors = this.#loadedVectors;
       if (vectors !== null && vectors.dirty) await vectors.snapshot();

@@ -34,14 +34,14 @@ export async function registerSchema(t: Tenant, definition: unknown, nameOverrid
   }
   const type = existing === undefined ? "schema.registered" : "schema.changed";
   const r = await t.log.append([{ type, v: 1, id: randomUUID(), name: spec.name, definition: def }]);
-  await t.sync();
+  await t.sync(r.seq);
   return { name: spec.name, outcome: existing === undefined ? "registered" : "changed", seq: r.seq };
 }
 
 export async function dropSchema(t: Tenant, name: string): Promise<{ name: string; seq: number }> {
   requireSchema(t, name);
   const r = await t.log.append([{ type: "schema.dropped", v: 1, id: randomUUID(), name }]);
-  await t.sync();
+  await t.sync(r.seq);
   return { name, seq: r.seq };
 }
 
@@ -106,8 +106,8 @@ export async function insertEntities(t: Tenant, schema: string, objects: readonl
     events.push({ type: "entity.upserted", v: 1, id: randomUUID(), entity_id: id, schema, data: withoutId(data) });
   }
   const results = await appendCommits(t.log, events, { perCommit: o.perCommit ?? 1000, onCommit: (n) => o.onProgress?.(n) });
-  await t.sync();
   const seq = Math.max(...results.map((r) => r.seq));
+  await t.sync(seq);
   if (spec.embeddingFields.length === 0) return { ids, seq };
   if (o.embed === false) return { ids, seq, embeddings: { embedded: 0, pending: ids.length * spec.embeddingFields.length } };
   const r = await embedPending(t, { ids, providers: o.providers });
@@ -118,7 +118,7 @@ export async function insertEntities(t: Tenant, schema: string, objects: readonl
 export async function deleteEntity(t: Tenant, id: string): Promise<{ id: string; seq: number }> {
   const rec = requireLive(t, id);
   const r = await t.log.append([{ type: "entity.deleted", v: 1, id: randomUUID(), entity_id: rec.id, schema: rec.schema }]);
-  await t.sync();
+  await t.sync(r.seq);
   return { id: rec.id, seq: r.seq };
 }
 
@@ -127,7 +127,7 @@ export async function addEdge(t: Tenant, src: string, dst: string, type: string,
   requireLive(t, dst);
   const p = canonicalJsonObject(props ?? {}, "props");
   const r = await t.log.append([{ type: "edge.added", v: 1, id: randomUUID(), src: src.toLowerCase(), dst: dst.toLowerCase(), edge_type: type, props: p }]);
-  await t.sync();
+  await t.sync(r.seq);
   return { seq: r.seq };
 }
 
@@ -135,7 +135,7 @@ export async function removeEdge(t: Tenant, src: string, dst: string, type: stri
   const exists = t.store.adjacency(src.toLowerCase(), "out").some(([ty, d]) => ty === type && d === dst.toLowerCase());
   if (!exists) throw new RemError("REM_ERR_NOT_FOUND", `no edge ${src} -[${type}]-> ${dst}`, { src, dst, type });
   const r = await t.log.append([{ type: "edge.removed", v: 1, id: randomUUID(), src: src.toLowerCase(), dst: dst.toLowerCase(), edge_type: type }]);
-  await t.sync();
+  await t.sync(r.seq);
   return { seq: r.seq };
 }
 

@@ -82,7 +82,9 @@ export async function searchEntities(t: Tenant, req: SearchRequest, providers: (
   const query = await queryVector(req, providers(providerSpec), field);
   // Compile the filter first: a bad predicate is an error even when there are no vectors yet.
   const filter = req.where === undefined || req.where.trim() === "" ? null : await compileFilter(t, req.schema, req.where);
-  const index = (await t.vectors()).index(req.schema, field);
+  const vectors = await t.vectors();
+  await vectors.settled(); // a snapshot being written holds back newer changes: wait for them
+  const index = vectors.index(req.schema, field);
   const base = { schema: req.schema, field, provider: providerSpec, vectors: index?.size ?? 0 };
   if (index === undefined || index.size === 0) return { hits: [], plan: { ...base, strategy: "empty", candidates: null } };
   if (query.length !== index.dim) {

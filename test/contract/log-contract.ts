@@ -152,6 +152,19 @@ export function describeLogContract(h: BackendHarness): void {
       expect((await log.head()).seq).toBe(3);
     });
 
+    it("recognises a retry made with the same expected sequence (the first answer was lost) as a duplicate, not a conflict", async () => {
+      const log = await openLog(freshTenant());
+      const evs = [entityEvent(1)];
+      const first = await log.append(evs, { expectedSeq: 0 as Seq });
+      await log.append([entityEvent(2)]); // another writer moved on meanwhile
+      const retry = await log.append(evs, { expectedSeq: 0 as Seq });
+      expect(retry).toMatchObject({ seq: first.seq, duplicate: true, commitId: first.commitId });
+      // Other events with that stale expectation still conflict.
+      const other = await log.append([entityEvent(3)], { expectedSeq: 0 as Seq }).catch((e: unknown) => e);
+      expect(codeOf(other)).toBe("REM_ERR_LOG_CONFLICT");
+      expect((await log.head()).seq).toBe(2);
+    });
+
     it("refuses invalid and oversized commits whole, storing nothing", async () => {
       const log = await openLog(freshTenant());
       await log.append([entityEvent(0)]);

@@ -2,12 +2,7 @@ import type { Command } from "commander";
 import { layout } from "../../config/config.js";
 import { RemError } from "../../errors.js";
 import { Keystore } from "../../../events/keys/keystore.js";
-import type { Event } from "../../../events/model/events.js";
-import { randomUUID } from "node:crypto";
-import { CORE_SCHEMAS } from "../../../schema/core/core-schemas.js";
-import { parseSchema } from "../../../schema/definition.js";
-import { backendKind, openBackend, openTenantLog } from "../../node/open-log.js";
-import { readTenantMeta, writeTenantMeta } from "../../node/tenant-meta.js";
+import { initTenant } from "../../node/init-tenant.js";
 import { configOf, intFlag } from "../context.js";
 import { note, printJson } from "../output.js";
 import { withPassphrase } from "../passphrase.js";
@@ -35,53 +30,7 @@ export function registerInit(program: Command): void {
         const { keyId } = await keystore.generateSigningKey();
         note(`created signing key ${keyId}`);
       }
-      const tenant = config.tenant;
-      const kind = backendKind(config);
-      let meta = await readTenantMeta(config.dataDir, tenant);
-      const fresh = meta === null;
-      if (meta === null) {
-        if (opts.encrypt) await keystore.createDataKey(tenant);
-        // Creates the log directory or the JetStream stream.
-        await (await openBackend(config, tenant, { write: true, create: true })).close();
-        meta = { v: 1, tenant, created_at: new Date().toISOString(), backend: kind, encrypted: opts.encrypt === true };
-        await writeTenantMeta(config.dataDir, meta);
-      } else if (opts.encrypt && !meta.encrypted) {
-        throw new RemError(
-          "REM_ERR_ALREADY_EXISTS",
-          `tenant ${tenant} already exists without encryption; encryption is chosen when a tenant is created (its earlier commits would stay readable after a shred)`,
-          { tenant },
-        );
-      }
-      const log = await openTenantLog(config, tenant, { keystore, write: true });
-      try {
-        let head = await log.head();
-        if (head.seq === 0) {
-          // The genesis commit records which keys sign and encrypt this tenant, and registers the core schemas.
-          const signer = await keystore.signer();
-          const events: Event[] = [
-            { type: "key.rotated", v: 1, id: randomUUID(), purpose: "signing", key_id: signer.keyId, public_key: signer.publicKey, previous_key_id: null },
-          ];
-          const dataKey = meta.encrypted ? await keystore.activeDataKey(tenant) : null;
-          if (dataKey) events.push({ type: "key.rotated", v: 1, id: randomUUID(), purpose: "data", key_id: dataKey.keyId, previous_key_id: null });
-          for (const definition of CORE_SCHEMAS) {
-            events.push({ type: "schema.registered", v: 1, id: randomUUID(), name: parseSchema(definition).name, definition });
-          }
-          await log.append(events);
-          head = await log.head();
-        }
-        const dataKey = meta.encrypted ? (await keystore.listDataKeys(tenant)).find((k) => k.active)?.keyId ?? null : null;
-        printJson({
-          tenant,
-          data_dir: config.dataDir,
-          backend: kind,
-          encrypted: meta.encrypted,
-          created: fresh,
-          signing_key: keystore.activeSigningKeyId,
-          data_key: dataKey,
-          seq: head.seq,
-        });
-      } finally {
-        await log.close();
-      }
+      const result = await initTenant(config, keystore, config.tenant, { encrypt: opts.encrypt === true });
+      printJson({ ...result, data_dir: config.dataDir });
     });
 }
