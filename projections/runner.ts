@@ -20,6 +20,62 @@ export interface CatchUpResult {
   readonly seq: number;
 }
 
+export interface AppliedBatch {
+  /** The checkpoint the batch reached. */
+  readonly seq: number;
+  /** Its last commit's timestamp (the writer's clock, ms). */
+  readonly ts: number;
+  readonly commits: number;
+}
+
+export interface FollowRunOptions {
+  readonly signal: AbortSignal;
+  readonly onProgress?: (seq: number, events: number) => void;
+  /** Called after each batch is written (the replica's lag and status come from here). */
+  readonly onBatch?: (batch: AppliedBatch) => void;
+}
+
+/**
+ * While a runner follows, catch-up requests wait for the follower: each waits
+ * until the checkpoint reaches the head as it was when the request came.
+ */
+interface Waiter {
+  readonly seq: number;
+  resolve(r: CatchUpResult): void;
+  reject(e: unknown): void;
+}
+
+class FollowState {
+  readonly #runner: ProjectionRunner;
+  #waiters: Waiter[] = [];
+
+  constructor(runner: ProjectionRunner) {
+    this.#runner = runner;
+  }
+
+  async waitForHead(): Promise<CatchUpResult> {
+    const head = (await this.#runner.log.head()).seq;
+    const at = this.#runner.position().seq;
+    if (at >= head) return { commits: 0, events: 0, seq: at };
+    return new Promise((resolve, reject) => this.#waiters.push({ seq: head, resolve, reject }));
+  }
+
+  applied(): void {
+    const at = this.#runner.position().seq;
+    const still: Waiter[] = [];
+    for (const w of this.#waiters) {
+      if (at >= w.seq) w.resolve({ commits: 0, events: 0, seq: at });
+      else still.push(w);
+    }
+    this.#waiters = still;
+  }
+
+  /** The follower stopped: waiters fall back to a catch-up of their own. */
+  stop(): void {
+    for (const w of this.#waiters.splice(0)) this.#runner.catchUp().then(w.resolve, w.reject);
+  }
+}
+
 /** Most store operations staged before a batch is written (bounds memory during rebuilds). */
 const MAX_STAGED_OPS = 50_000;
 
@@ -36,6 +92,12 @@ export class ProjectionRunner {
   /** Called after each written batch with its vector changes (the in-memory HNSW indexes follow them). */
   onVectorChanges: ((changes: readonly VectorChange[], seq: number) => void) | null = null;
   #running: Promise<CatchUpResult> | null = null;
+  #following: FollowState | null = null;
+
+  /** Whether a `follow()` is running. */
+  get following(): boolean {
+    return this.#following !== null;
+  }
 
   /** Resolves once no catch-up is running (closing waits for it). */
   async idle(): Promise<void> {
@@ -55,20 +117,51 @@ export class ProjectionRunner {
 
   /** Applies every commit after the checkpoint. Concurrent calls share one run. */
   catchUp(options: CatchUpOptions = {}): Promise<CatchUpResult> {
+    if (this.#following !== null) return this.#following.waitForHead();
     if (this.#running) return this.#running;
-    const run = this.#catchUp(options).finally(() => {
+    const run = this.#applyFrom((after) => this.log.read((after.seq + 1) as Seq, { after, until: options.until, signal: options.signal }), options, false).finally(() => {
       this.#running = null;
     });
     this.#running = run;
     return run;
   }
 
-  async #catchUp(options: CatchUpOptions): Promise<CatchUpResult> {
+  /**
+   * Follows the log: applies commits as they are appended, each delivered batch
+   * written (with its checkpoint) before the next is read, until `signal`
+   * aborts — then it resolves quietly. A replica runs this. While it runs,
+   * `catchUp()` waits for the follower to reach the head instead of reading
+   * the log a second time. Chain, signature and decode errors reject: a
+   * follower never skips a commit.
+   */
+  async follow(options: FollowRunOptions): Promise<CatchUpResult> {
+    await this.idle();
+    if (this.#following !== null) throw new Error("this runner is already following");
+    const follower = new FollowState(this);
+    this.#following = follower;
+    try {
+      const r = await this.#applyFrom((after) => this.log.follow((after.seq + 1) as Seq, { after, signal: options.signal }), { onProgress: options.onProgress, onBatch: (b) => {
+        follower.applied();
+        options.onBatch?.(b);
+      } }, true);
+      return r;
+    } finally {
+      this.#following = null;
+      follower.stop();
+    }
+  }
+
+  async #applyFrom(
+    source: (after: ChainPosition) => AsyncIterable<VerifiedCommit[]>,
+    options: CatchUpOptions & { readonly onBatch?: (b: AppliedBatch) => void },
+    settleEachBatch: boolean,
+  ): Promise<CatchUpResult> {
     const after = this.position();
     let commits = 0;
     let events = 0;
     let batch = new StagedBatch(this.store);
     let last: VerifiedCommit | null = null;
+    let batchCommits = 0;
     // One batch may be writing while the next is being applied (it reads through
     // the writing one); writes are issued strictly in order.
     let writing: Promise<void> | null = null;
@@ -85,12 +178,15 @@ export class ProjectionRunner {
       await settle();
       const b = batch;
       const eventsSoFar = events;
+      const commitsInBatch = batchCommits;
+      batchCommits = 0;
       writing = b.write().then(
         () => {
           if (b.schemasChanged) this.store.invalidateSchemas();
           this.store.setCheckpoint(cp);
           if (b.vectorChanges.length > 0) this.onVectorChanges?.(b.vectorChanges, cp.seq);
           options.onProgress?.(cp.seq, eventsSoFar);
+          options.onBatch?.({ seq: cp.seq, ts: cp.ts, commits: commitsInBatch });
         },
         (err: unknown) => {
           this.store.invalidateSchemas();
@@ -101,18 +197,21 @@ export class ProjectionRunner {
       last = null;
     };
     try {
-      for await (const verified of this.log.read((after.seq + 1) as Seq, { after, until: options.until, signal: options.signal })) {
+      for await (const verified of source(after)) {
         for (const c of verified) {
           const evs = this.log.events(c);
           // Schema changes scan the store: it must hold every earlier batch first.
           if (writing !== null && evs.some((e) => e.type.startsWith("schema."))) await settle();
           await applyEvents(batch, evs, { seq: c.seq, ts: c.ts });
+          batchCommits++;
           last = c;
           commits++;
           events += evs.length;
           if (batch.size >= MAX_STAGED_OPS) await flush();
         }
         await flush();
+        // A follower has no next batch in sight: make this one visible now.
+        if (settleEachBatch) await settle();
       }
       await flush();
       await settle();

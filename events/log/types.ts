@@ -67,6 +67,8 @@ export interface LogBackend {
   /** Commits from `from` onwards, waiting for new ones until `signal` aborts (then it ends quietly). */
   follow(from: Seq, options: FollowOptions): AsyncIterable<RawCommit[]>;
   close(): Promise<void>;
+  /** Networked backends: whether the connection is up right now (undefined: always local). */
+  readonly connected?: boolean;
 }
 
 /**

@@ -12,6 +12,7 @@ import { registerTenant } from "./commands/tenant.js";
 import { registerVerify } from "./commands/verify.js";
 import { registerServe } from "./commands/serve.js";
 import { registerToken } from "./commands/token.js";
+import { registerReplicate } from "./commands/replicate.js";
 import { EXIT, reportError } from "./output.js";
 
 export function buildProgram(): { program: Command; exitCodes: { exitCode: number }[] } {
@@ -38,6 +39,7 @@ export function buildProgram(): { program: Command; exitCodes: { exitCode: numbe
   registerAdminCommands(program);
   registerServe(program);
   registerToken(program);
+  registerReplicate(program);
   for (const c of program.commands) c.exitOverride();
   return { program, exitCodes };
 }

@@ -12,6 +12,8 @@ export interface TenantMeta {
   /** The backend the tenant was created on; opening it on the other one is refused. */
   readonly backend: BackendKind;
   readonly encrypted: boolean;
+  /** "replica": this node follows the tenant's stream and never appends (set by `rem replicate`). */
+  readonly role?: "replica";
   /** Set by `rem tenant shred`. */
   readonly shredded_at?: string;
 }

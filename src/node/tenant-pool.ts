@@ -13,6 +13,8 @@ export interface TenantPoolOptions {
   readonly maxOpen?: number;
   /** One NATS connection for every tenant's JetStream log (default: one each). */
   readonly nats?: NatsConnection;
+  /** Runs before a tenant opens (a replica creates its local record of a tenant it follows). */
+  readonly beforeOpen?: (name: TenantName) => Promise<void>;
   /** Called when a tenant has opened (a server starts its background work). */
   readonly onOpen?: (tenant: Tenant) => void;
 }
@@ -55,7 +57,11 @@ export class TenantPool {
       entry = this.#entries.get(name);
     }
     if (entry === undefined) {
-      const opening = Tenant.open(this.#config, name, { keystore: this.#o.keystore, write: this.#o.write, nats: this.#o.nats });
+      const open = async (): Promise<Tenant> => {
+        await this.#o.beforeOpen?.(name);
+        return Tenant.open(this.#config, name, { keystore: this.#o.keystore, write: this.#o.write, nats: this.#o.nats });
+      };
+      const opening = open();
       entry = { opening, tenant: null, users: 0, closing: null };
       this.#entries.set(name, entry);
       opening.then(

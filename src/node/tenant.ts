@@ -36,6 +36,8 @@ export class Tenant {
   #loadedVectors: VectorIndexSet | null = null;
   /** Vector changes written while the indexes load, applied once they have. */
   #queued: { changes: readonly VectorChange[]; seq: number }[] = [];
+  /** Stopped first on close (a replica's follower). */
+  #closeHooks: (() => Promise<void>)[] = [];
 
   private constructor(name: TenantName, log: TenantLog, store: ProjectionStore, storeDir: string, vectorsDir: string) {
     this.name = name;
@@ -142,8 +144,14 @@ export class Tenant {
     return { ...r, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) };
   }
 
+  /** Registers work to stop before the tenant closes (run in order, first thing in close()). */
+  onClose(hook: () => Promise<void>): void {
+    this.#closeHooks.push(hook);
+  }
+
   /** Snapshots the HNSW indexes if they changed, then closes the store and the log. */
   async close(): Promise<void> {
+    for (const hook of this.#closeHooks.splice(0)) await hook().catch(() => undefined);
     await this.#runner.idle(); // a catch-up a caller stopped waiting for is still writing the store
     try {
       const vectors = this.#loadedVectors;

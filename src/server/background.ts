@@ -105,6 +105,8 @@ export class BackgroundWork {
       h.lag = Math.max(0, head.seq - (t.store.checkpoint?.seq ?? 0));
       h.checkedAt = Date.now();
       this.#ctx.metrics.lag.set({ tenant: t.name }, h.lag);
+      const delay = this.#ctx.followers.get(t.name)?.status().apply_delay_ms;
+      if (delay !== undefined && delay !== null) this.#ctx.metrics.replicaDelay.set({ tenant: t.name }, delay);
       await this.#embed(t, h);
       await this.#snapshot(t, h);
       h.error = null;

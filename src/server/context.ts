@@ -9,6 +9,7 @@ import type { Principal, TokenStore } from "./auth/token-store.js";
 import type { Metrics } from "./metrics.js";
 import type { TenantHealth } from "./background.js";
 import type { NatsConnection } from "@nats-io/nats-core";
+import type { Follower } from "../../replay/replica/follower.js";
 
 /** What a route needs: "public" (health), "read", "write" (a tenant's data), "admin" (the node). */
 export type Access = "public" | "read" | "write" | "admin";
@@ -30,6 +31,10 @@ export interface ServerContext {
   readonly metrics: Metrics;
   /** A read replica refuses writes (issue 6). */
   readonly replica: boolean;
+  /** Where a replica tells writers to go (`--primary`), or null. */
+  readonly primary: string | null;
+  /** A replica's followers, one per open tenant. */
+  readonly followers: Map<TenantName, Follower>;
   /** Longest a read waits for `min_seq` (ms). */
   readonly minSeqWaitMs: number;
   /** Drain embedding backlogs in the background (default true). */

@@ -14,6 +14,12 @@ export class Metrics {
   readonly appends = new Counter({ name: "rem_appended_events_total", help: "Events appended through this server", labelNames: ["tenant"], registers: [this.registry] });
   readonly lag = new Gauge({ name: "rem_projection_lag_commits", help: "Commits in the log not yet applied to the projections", labelNames: ["tenant"], registers: [this.registry] });
   readonly openTenants = new Gauge({ name: "rem_open_tenants", help: "Tenants open on this node", registers: [this.registry] });
+  readonly replicaDelay = new Gauge({
+    name: "rem_replica_apply_delay_ms",
+    help: "Replica: apply time minus the writer's timestamp of the last applied commit",
+    labelNames: ["tenant"],
+    registers: [this.registry],
+  });
   readonly backlog = new Gauge({ name: "rem_embedding_backlog", help: "Texts waiting for an embedding", labelNames: ["tenant"], registers: [this.registry] });
 
   /** Label children per (method, route[, status]): prom-client hashes label objects on every call otherwise. */

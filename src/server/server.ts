@@ -7,6 +7,10 @@ import type { RemConfig } from "../config/config.js";
 import { RemError } from "../errors.js";
 import type { Keystore } from "../../events/keys/keystore.js";
 import { TenantPool } from "../node/tenant-pool.js";
+import type { TenantName } from "../../events/model/ids.js";
+import { Follower } from "../../replay/replica/follower.js";
+import { prepareReplica } from "../../replay/replica/setup.js";
+import { redactUrl } from "../../replay/replica/status.js";
 import { authenticate } from "./auth/authenticate.js";
 import { TokenStore } from "./auth/token-store.js";
 import { BackgroundWork, type BackgroundOptions, type TenantHealth } from "./background.js";
@@ -26,8 +30,13 @@ export interface ServerOptions {
   readonly host?: string;
   /** Default 8000; 0 picks a free port. */
   readonly port?: number;
-  /** Refuse writes (a read replica). */
+  /**
+   * A read replica: tenants are followed live from their JetStream streams
+   * (a tenant's local record is made on first use) and writes are refused.
+   */
   readonly replica?: boolean;
+  /** A replica's primary, named in the problem a refused write gets. */
+  readonly primary?: string;
   /** Largest request body in bytes (default 16 MiB); larger gets 413. */
   readonly bodyLimit?: number;
   /** Requests per second per tenant (default 10,000); 0 turns the limit off. Over it: 429. */
@@ -72,14 +81,32 @@ export async function startServer(o: ServerOptions): Promise<RemServer> {
   }
   const metrics = new Metrics();
   const health = new Map<string, TenantHealth>() as ServerContext["health"];
-  const pool = new TenantPool(o.config, { keystore: o.keystore, write: o.replica !== true, maxOpen: o.maxOpenTenants, nats: nats ?? undefined });
+  const followers = new Map<TenantName, Follower>();
+  const replica = o.replica === true;
+  if (replica && nats === null) throw new RemError("REM_ERR_INVALID_ARGUMENT", "a replica follows JetStream streams: pass --nats URL (or set REM_NATS_URL)", { field: "nats" });
+  const pool = new TenantPool(o.config, {
+    keystore: o.keystore,
+    write: !replica,
+    maxOpen: o.maxOpenTenants,
+    nats: nats ?? undefined,
+    beforeOpen: replica ? async (name) => void (await prepareReplica(o.config, name, { nats: nats ?? undefined })) : undefined,
+    onOpen: replica
+      ? (t) => {
+          const f = new Follower(t, { source: redactUrl(o.config.natsUrl) }).start();
+          followers.set(t.name, f);
+          t.onClose(async () => void (followers.get(t.name) === f && followers.delete(t.name)));
+        }
+      : undefined,
+  });
   const ctx: ServerContext = {
     config: o.config,
     keystore: o.keystore,
     pool,
     tokens,
     metrics,
-    replica: o.replica === true,
+    replica,
+    primary: o.primary ?? null,
+    followers,
     minSeqWaitMs: o.minSeqWaitMs ?? 5_000,
     embedInBackground: o.embedInBackground ?? true,
     health,
@@ -145,7 +172,7 @@ function buildApp(ctx: ServerContext, o: ServerOptions): FastifyInstance {
   // Authentication runs first, before the body is read: unknown callers cost little.
   app.addHook("onRequest", async (req) => {
     if (req.routeOptions.url === undefined) return; // no such route: the 404 handler answers
-    req.principal = await authenticate(req, ctx.tokens, req.routeOptions.config.access ?? "admin", ctx.replica);
+    req.principal = await authenticate(req, ctx.tokens, req.routeOptions.config.access ?? "admin", ctx.replica, ctx.primary);
   });
   app.addHook("onResponse", (req, reply, done) => {
     ctx.metrics.observeRequest(req.method, req.routeOptions.url ?? "unmatched", reply.statusCode, reply.elapsedTime / 1000);

@@ -192,6 +192,11 @@ export class JetStreamLog implements LogBackend {
     yield* this.#run(from, null, options.signal, Infinity);
   }
 
+  /** Whether the NATS connection is up right now (a replica reports it). */
+  get connected(): boolean {
+    return !this.#closed && this.#conn.connected;
+  }
+
   /** Stops every read and follow; closes the connection only when the log owns it. */
   async close(): Promise<void> {
     if (this.#closed) return;

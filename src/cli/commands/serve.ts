@@ -21,12 +21,14 @@ interface ServeFlags {
   bodyLimitMb: number;
   maxTenants: number;
   logLevel: string;
+  replica?: boolean;
+  primary?: string;
 }
 
 export function registerServe(program: Command): void {
   program
     .command("serve")
-    .description("serve the HTTP API (loopback by default); needs the keystore passphrase to sign appends")
+    .description("serve the HTTP API (loopback by default); needs the keystore passphrase to sign appends (a --replica needs it only for encrypted tenants)")
     .option("--host <addr>", "address to bind (0.0.0.0 exposes the server: put TLS in front)", "127.0.0.1")
     .option("--port <n>", "port (0 picks a free one)", intFlag("port", 0), 8000)
     .option("--init", "first run: create the keystore, signing key and the --tenant (with a `resources` schema) when missing")
@@ -34,12 +36,17 @@ export function registerServe(program: Command): void {
     .option("--body-limit-mb <n>", "largest request body, MiB", intFlag("body-limit-mb", 1), 16)
     .option("--max-tenants <n>", "tenants kept open at once", intFlag("max-tenants", 1), 64)
     .option("--log-level <level>", "fatal, error, warn, info, debug", "info")
+    .option("--replica", "serve reads as a replica: follow each tenant's JetStream stream (--nats) live, refuse writes")
+    .option("--primary <url>", "a replica names this URL in the problem a refused write gets")
     .action(async (o: ServeFlags, cmd: Command) => {
-      const config = await withPassphrase(configOf(cmd), "keystore passphrase: ");
-      if (config.passphrase === undefined) {
+      if (o.replica && o.init) throw new RemError("REM_ERR_INVALID_ARGUMENT", "--init creates tenants: a replica follows tenants the primary created", { field: "init" });
+      const config = o.replica ? configOf(cmd) : await withPassphrase(configOf(cmd), "keystore passphrase: ");
+      if (o.replica) {
+        if (config.natsUrl === undefined) throw new RemError("REM_ERR_INVALID_ARGUMENT", "a replica follows JetStream streams: pass --nats URL (or set REM_NATS_URL)", { field: "nats" });
+      } else if (config.passphrase === undefined) {
         throw new RemError("REM_ERR_PASSPHRASE_REQUIRED", "rem serve signs every append with this node's key: set REM_PASSPHRASE (or pass --password)", { path: layout.keys(config.dataDir) });
       }
-      const keystore = o.init ? await firstRun(config) : await openKeystore(config, true);
+      const keystore = o.init ? await firstRun(config) : await openKeystore(config, !o.replica || config.passphrase !== undefined);
       const server = await startServer({
         config,
         keystore,
@@ -50,8 +57,10 @@ export function registerServe(program: Command): void {
         maxOpenTenants: o.maxTenants,
         adminToken: process.env.REM_ADMIN_TOKEN,
         logLevel: o.logLevel,
+        replica: o.replica === true,
+        primary: o.primary,
       });
-      printBanner(config, server.url, server.generatedAdminToken, o.host);
+      printBanner(config, server.url, server.generatedAdminToken, o.host, o.replica === true);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           note(`${signal}: finishing in-flight requests, closing tenants`);
@@ -97,7 +106,7 @@ async function firstRun(config: RemConfig): Promise<Keystore> {
   return keystore;
 }
 
-function printBanner(config: RemConfig, url: string, adminToken: string | null, host: string): void {
+function printBanner(config: RemConfig, url: string, adminToken: string | null, host: string, replica: boolean): void {
   const out = process.stderr;
   const token = adminToken ?? "$REM_TOKEN";
   const tenant = config.tenant;
@@ -110,6 +119,11 @@ function printBanner(config: RemConfig, url: string, adminToken: string | null, 
   } else {
     out.write(`\n  tokens: the admin token was printed on the first start (or set REM_ADMIN_TOKEN).\n`);
     out.write(`  a token for one tenant: rem token create --tenant ${tenant} [--read-only]; then export REM_TOKEN=<it>\n`);
+  }
+  if (replica) {
+    out.write(`\n  read replica: tenants follow their JetStream streams live; writes are refused (409 REM_ERR_READ_ONLY)\n`);
+    out.write(`    curl -s '${url}/api/v1/resources?query=agent%20memory' -H 'Authorization: Bearer ${token}' -H 'X-Tenant-ID: ${tenant}'\n\n`);
+    return;
   }
   out.write(`\n  try it:\n`);
   out.write(

@@ -16,7 +16,7 @@ import type { Principal, TokenStore } from "./token-store.js";
  * Throws REM_ERR_UNAUTHORIZED (401: no or unknown token), REM_ERR_FORBIDDEN
  * (403: a valid token not allowed here) or REM_ERR_READ_ONLY (409: a replica).
  */
-export async function authenticate(req: FastifyRequest, tokens: TokenStore, access: Access, replica: boolean): Promise<Principal | null> {
+export async function authenticate(req: FastifyRequest, tokens: TokenStore, access: Access, replica: boolean, primary: string | null = null): Promise<Principal | null> {
   if (access === "public") return null;
   const principal = await principalOf(req, tokens);
   if (access === "admin") {
@@ -32,7 +32,10 @@ export async function authenticate(req: FastifyRequest, tokens: TokenStore, acce
     if (principal.tenant !== tenant) throw new RemError("REM_ERR_FORBIDDEN", `this token is for tenant ${principal.tenant}, not ${tenant}`, { tenant });
     if (access === "write" && principal.readOnly) throw new RemError("REM_ERR_FORBIDDEN", "this token is read-only", { tenant });
   }
-  if (access === "write" && replica) throw new RemError("REM_ERR_READ_ONLY", "this node is a read replica: send writes to the primary", { tenant });
+  if (access === "write" && replica) {
+    const where = primary === null ? "the primary" : `the primary at ${primary}`;
+    throw new RemError("REM_ERR_READ_ONLY", `this node is a read replica: send writes to ${where}`, { tenant, primary });
+  }
   return principal;
 }
 

@@ -8,6 +8,7 @@ import { initTenant } from "../../node/init-tenant.js";
 import { backendKind } from "../../node/open-log.js";
 import { readTenantMeta } from "../../node/tenant-meta.js";
 import type { ServerContext } from "../context.js";
+import type { ReplicationStatus } from "../../../replay/replica/status.js";
 import { PROBLEM_JSON, problemOf } from "../problem.js";
 
 export interface ReadinessOptions {
@@ -38,7 +39,12 @@ export function opsRoutes(ctx: ServerContext, o: ReadinessOptions): FastifyPlugi
           if (h.lag > o.maxLag) problems.push(`tenant ${name} trails its log by ${h.lag} commits`);
           if (h.error !== null && h.error.code !== "REM_ERR_EMBEDDING_PROVIDER") problems.push(`tenant ${name}: ${h.error.code}`);
         }
-        const body = { status: problems.length === 0 ? "ready" : "not_ready", backend: backendKind(ctx.config), replica: ctx.replica, problems, tenants };
+        const replication: Record<string, ReplicationStatus> = {};
+        for (const [name, f] of ctx.followers) {
+          const s = (replication[name] = f.status());
+          if (!s.connected) problems.push(`replica of tenant ${name} is not connected to NATS`);
+        }
+        const body = { status: problems.length === 0 ? "ready" : "not_ready", backend: backendKind(ctx.config), replica: ctx.replica, problems, tenants, ...(ctx.replica ? { replication } : {}) };
         if (problems.length === 0) return body;
         const p = problemOf(new RemError("REM_ERR_LOG_UNAVAILABLE", problems.join("; "), {}), req.url);
         return reply.status(503).type(PROBLEM_JSON).send({ ...p, ...body });

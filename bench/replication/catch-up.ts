@@ -1,0 +1,60 @@
+import { DeliverPolicy } from "@nats-io/jetstream";
+import { streamName } from "../../events/log/jetstream/stream.js";
+import { tenantName } from "../../events/model/ids.js";
+import { primaryNode, replicaNode } from "../../test/replica/replica-fixture.js";
+import type { Cleanup } from "../lib/cleanup.js";
+import { progress } from "../lib/report.js";
+import { nowMs } from "../lib/timing.js";
+import { inFlight } from "../lib/window.js";
+import type { NatsEnv } from "../log/nats-env.js";
+import type { ReplicationBenchConfig } from "./config.js";
+import { noteEvent } from "./workload.js";
+
+export interface CatchUpSample {
+  /** Events/s a replica applies catching up from empty (chain, signatures, decode, LevelDB projections). */
+  readonly rem: number;
+  /** Events/s of an ordered consumer reading the same stream's messages (bytes only). */
+  readonly raw: number;
+  readonly events: number;
+  readonly commits: number;
+}
+
+/**
+ * Catch-up after a long disconnect: the primary writes `catchUpEvents` while no
+ * replica runs; then a replica starts from an empty data dir and catches up
+ * with the head. The baseline reads the same stream with a bare ordered consumer.
+ */
+export async function catchUpBench(env: NatsEnv, cfg: ReplicationBenchConfig, rep: number, cleanup: Cleanup): Promise<CatchUpSample> {
+  const name = `catchup${rep}`;
+  const primary = await primaryNode(env.url, name);
+  const done = cleanup.add(`${name} primary`, () => primary.close());
+  const log = primary.tenant.log;
+  const commits = Math.ceil(cfg.catchUpEvents / cfg.catchUpBatch);
+  progress(`  writing ${cfg.catchUpEvents} events in ${commits} commits while no replica runs`);
+  await inFlight(commits, 16, async (c) => {
+    const events = [];
+    for (let k = 0; k < cfg.catchUpBatch; k++) events.push(noteEvent(c * cfg.catchUpBatch + k));
+    await log.append(events);
+  });
+  const head = (await log.head()).seq;
+
+  const replica = await replicaNode(env.url, primary.publicKey, name);
+  const doneReplica = cleanup.add(`${name} replica`, () => replica.close());
+  const r = await replica.open();
+  const t0 = nowMs();
+  const res = await r.sync(head);
+  const remS = (nowMs() - t0) / 1000;
+  if (r.store.checkpoint?.seq !== head) throw new Error(`replica stopped at ${r.store.checkpoint?.seq}, head ${head}`);
+  await doneReplica();
+
+  const consumer = await env.js.consumers.get(streamName(tenantName(name)), { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: 1 });
+  const t1 = nowMs();
+  const messages = await consumer.consume({ max_messages: 512 });
+  let n = 0;
+  for await (const _m of messages) if (++n >= head) break;
+  messages.stop();
+  const rawS = (nowMs() - t1) / 1000;
+  await consumer.delete().catch(() => undefined);
+  await done();
+  return { rem: res.events / remS, raw: res.events / rawS, events: res.events, commits: res.commits };
+}
