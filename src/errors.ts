@@ -49,6 +49,15 @@ export const ERRORS = {
   REM_ERR_RATE_LIMITED: { status: 429, title: "Too many requests" },
   REM_ERR_NOT_CAUGHT_UP: { status: 504, title: "Projection not caught up" },
   REM_ERR_READ_ONLY: { status: 409, title: "Read-only node" },
+  REM_ERR_ARCHIVE_UNAVAILABLE: { status: 503, title: "Archive store unavailable" },
+  REM_ERR_ARCHIVE_ACCESS_DENIED: { status: 502, title: "Archive store denied access" },
+  REM_ERR_ARCHIVE_NOT_FOUND: { status: 404, title: "Archive object not found" },
+  REM_ERR_ARCHIVE_CORRUPT: { status: 500, title: "Archive object corrupt or inconsistent" },
+  REM_ERR_ARCHIVE_CONFLICT: { status: 409, title: "Archive conflict" },
+  REM_ERR_SQL_INVALID: { status: 400, title: "Invalid SQL" },
+  REM_ERR_SQL_REFUSED: { status: 403, title: "SQL statement refused" },
+  REM_ERR_SQL_LIMIT: { status: 422, title: "SQL query over a limit" },
+  REM_ERR_EXPORT_FAILED: { status: 500, title: "Export failed" },
   REM_ERR_INTERNAL: { status: 500, title: "Internal error" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

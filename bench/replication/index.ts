@@ -6,6 +6,8 @@ import { startNatsEnv } from "../log/nats-env.js";
 import { catchUpBench, type CatchUpSample } from "./catch-up.js";
 import { replicationBenchConfig } from "./config.js";
 import { lagBench } from "./lag.js";
+import { measureRestore } from "./restore.js";
+import { tempDir } from "../../test/support/tmp.js";
 
 /**
  * `npm run bench -- replication [--quick]`: a replica following a primary on a
@@ -15,7 +17,7 @@ import { lagBench } from "./lag.js";
  */
 export const replicationSuite: Suite = {
   name: "replication",
-  description: "replication: replica lag at 1k commits/s vs raw JetStream delivery, catch-up vs raw consume",
+  description: "replication: replica lag at 1k commits/s vs raw JetStream delivery, catch-up vs raw consume, restore from S3 vs raw download",
   async run({ quick, cleanup }) {
     const cfg = replicationBenchConfig(quick);
     const loadBefore = loadavg()[0]!;
@@ -35,10 +37,18 @@ export const replicationSuite: Suite = {
     }
     const catchUp = { rem: median(samples.map((s) => s.rem)), raw: median(samples.map((s) => s.raw)) };
 
+    progress(`restore of ${cfg.restoreEvents} events from S3 (s3rver on loopback) with projections`);
+    const tmp = await tempDir("rem-bench-restore-");
+    cleanup.add("restore temp dir", () => tmp.cleanup());
+    const restore = await measureRestore({ dir: tmp.path, events: cfg.restoreEvents, cleanup });
+    progress(`  restore ${restore.restore_seconds.toFixed(1)} s | raw download + decode ${restore.raw_seconds.toFixed(2)} s (${restore.objects} objects, ${(restore.bytes / 1e6).toFixed(0)} MB)`);
+
     const targets: Record<string, Target> = {
       "lag.p50Ms": atMost(lag.rem.p50, 10, "ms"),
       "lag.p99Ms": atMost(lag.rem.p99, 50, "ms"),
       "catchUp.eventsPerS": atLeast(catchUp.rem, 100_000, "events/s"),
+      // Scaled to 1M events in the quick run (restore time is linear in events).
+      "restore1M.seconds": atMost((restore.restore_seconds * 1_000_000) / restore.events, 60, "s"),
     };
     const failed = Object.entries(targets).filter(([, t]) => !t.pass);
     progress(`targets: ${Object.keys(targets).length - failed.length}/${Object.keys(targets).length} met${failed.length > 0 ? `; missed: ${failed.map(([k]) => k).join(", ")}` : ""}`);
@@ -49,6 +59,7 @@ export const replicationSuite: Suite = {
       config: cfg,
       lag: { ...lag, ratioP50VsRaw: ratio(lag.rem.p50, lag.raw.p50), ratioP99VsRaw: ratio(lag.rem.p99, lag.raw.p99) },
       catchUp: { eventsPerS: catchUp, ratioVsRaw: ratio(catchUp.rem, catchUp.raw), samples },
+      restore,
       targets,
     };
   },

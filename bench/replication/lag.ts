@@ -21,6 +21,8 @@ export interface LagResults {
   readonly commits: number;
   readonly achievedRate: number;
   readonly commitBytes: number;
+  /** REM's p99 in each second of the run: shows whether the tail is spread out or a few stalls. */
+  readonly remP99BySecond: number[];
 }
 
 function withP99(samples: number[]): LatencySummary & { p99: number } {
@@ -111,5 +113,7 @@ export async function lagBench(env: NatsEnv, cfg: ReplicationBenchConfig, cleanu
   messages.stop();
   const rawDelays: number[] = [];
   for (let i = 200; i < total; i++) rawDelays.push(rawRecv.get(i)! - rawSent.get(i)!);
-  return { rem: withP99(remDelays), raw: withP99(rawDelays), commits: remDelays.length, achievedRate: load.issued / load.seconds, commitBytes };
+  const remP99BySecond: number[] = [];
+  for (let i = 0; i < remDelays.length; i += cfg.lagRate) remP99BySecond.push(withP99(remDelays.slice(i, i + cfg.lagRate)).p99);
+  return { rem: withP99(remDelays), raw: withP99(rawDelays), commits: remDelays.length, achievedRate: load.issued / load.seconds, commitBytes, remP99BySecond };
 }

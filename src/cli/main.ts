@@ -1,5 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerAdminCommands } from "./commands/admin.js";
+import { registerArchive } from "./commands/archive.js";
+import { registerReplay } from "./commands/replay.js";
 import { registerEntityCommands } from "./commands/entities.js";
 import { registerGraphCommands } from "./commands/graph.js";
 import { registerInit } from "./commands/init.js";
@@ -39,6 +41,8 @@ export function buildProgram(): { program: Command; exitCodes: { exitCode: numbe
   registerAdminCommands(program);
   registerServe(program);
   registerToken(program);
+  registerArchive(program);
+  registerReplay(program);
   registerReplicate(program);
   for (const c of program.commands) c.exitOverride();
   return { program, exitCodes };

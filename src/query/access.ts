@@ -106,7 +106,7 @@ export async function* readAccess(store: ProjectionStore, schema: string, access
 }
 
 /** One value's entries, optionally only those after id `afterId`. */
-function pointRange(v: IndexValue, afterId: string | null): IndexRange {
+export function pointRange(v: IndexValue, afterId: string | null): IndexRange {
   const key = encValue(v);
   return { lower: afterId === null ? { key, inclusive: true } : { key: concat(key, uuidBytes(afterId)), inclusive: false }, upper: { key, inclusive: true } };
 }

@@ -10,6 +10,9 @@ import { bindQuery } from "./bind.js";
 import { evaluate } from "./evaluate.js";
 import { executeQuery } from "./execute.js";
 import { parseQuery } from "./parse.js";
+import { pointRange } from "./access.js";
+import { planQuery, type Access } from "./plan.js";
+import type { BoundPredicate } from "./ast.js";
 
 export interface SearchRequest {
   readonly schema: string;
@@ -119,6 +122,8 @@ export async function searchEntities(t: Tenant, req: SearchRequest, providers: (
     if (req.minScore !== undefined && h.score < req.minScore) continue;
     const rec = t.store.getEntityIn(req.schema, h.id);
     if (rec === undefined || rec.deleted_at !== null) continue;
+    // Candidates from an index-only read are re-checked on the entity (a write may have moved it since).
+    if (filter !== null && filter.indexOnly && !filter.matches(h.id)) continue;
     out.push({ id: h.id, score: h.score, entity: entityView(rec) });
   }
   return { hits: out, plan: { ...base, strategy, candidates } };
@@ -139,6 +144,8 @@ interface CompiledFilter {
   matchingIds(limit: number): Promise<string[]>;
   /** Whether one entity matches. */
   matches(id: string): boolean;
+  /** matchingIds reads the index alone, without fetching entities (the index answers the predicate exactly). */
+  readonly indexOnly: boolean;
 }
 
 /** A WHERE predicate, checked by the SQL engine: the same grammar, errors and semantics as `rem query`. */
@@ -146,8 +153,26 @@ async function compileFilter(t: Tenant, schema: string, where: string): Promise<
   const sql = `SELECT id FROM ${schema} WHERE ${where}`;
   const bound = await bindQuery(t.store, parseQuery(sql), sql);
   const predicate = bound.where;
+  const equality = exactEquality(predicate, planQuery(bound).access);
   return {
+    indexOnly: equality !== null,
     async matchingIds(limit) {
+      if (equality !== null) {
+        // `field = v` / `field IN (…)` on an indexed field: the index holds exactly the live
+        // entities with that typed value (evaluate.ts compares within one type, as the index
+        // encodes), so the ids need no entity fetch — ~16 µs each at 100k entities.
+        const ids: string[] = [];
+        const seen = new Set<string>();
+        for (const v of equality.values) {
+          for await (const { id } of t.store.indexIds(schema, equality.column.name, pointRange(v, null))) {
+            if (seen.has(id)) continue; // an array holding several listed values
+            seen.add(id);
+            ids.push(id);
+            if (ids.length >= limit) return ids;
+          }
+        }
+        return ids;
+      }
       const ids: string[] = [];
       let cursor: string | undefined;
       while (ids.length < limit) {
@@ -163,6 +188,20 @@ async function compileFilter(t: Tenant, schema: string, where: string): Promise<
       return rec !== undefined && rec.deleted_at === null && (predicate === null || evaluate(predicate, rec) === true);
     },
   };
+}
+
+/**
+ * The point access when the whole WHERE is one equality or IN list on the
+ * indexed field that access reads; null otherwise (the SQL engine then fetches
+ * and re-checks every candidate).
+ */
+function exactEquality(where: BoundPredicate | null, access: Access): Extract<Access, { kind: "index_eq" | "index_in" }> | null {
+  if (where === null || (access.kind !== "index_eq" && access.kind !== "index_in")) return null;
+  const sameColumn = "column" in where && where.column.name === access.column.name && where.column.indexed;
+  if (!sameColumn) return null;
+  if (where.kind === "compare" && where.op === "=" && where.value !== null) return access;
+  if (where.kind === "in" && !where.negated) return access;
+  return null;
 }
 
 /** HNSW with the filter checked as the walk meets each node (memoised), with a wider search for the filter's sake. */

@@ -103,6 +103,26 @@ describe("semantic search", () => {
     expect(isRemError(bad, "REM_ERR_QUERY_INVALID")).toBe(true);
   });
 
+  it("an equality or IN filter reads candidate ids from the index alone, agreeing with the SQL engine after updates and deletes", async () => {
+    const { ids, providers } = await setup(1000);
+    // Move some tier-7 entities out of it, delete others: the index must follow.
+    await insertEntities(fx.tenant, "docs", [{ title: "doc 7", body: "c7 document number 7", tier: 8, tag: "odd" }], { providers: () => clusterProvider() });
+    await deleteEntity(fx.tenant, ids[107]!);
+    const [v] = await providers().embed(["c7 something"]);
+    for (const where of ["tier = 7", "tier IN (7, 8, 9)", "tag = 'even'", "tier = 7 AND tag = 'odd'", "tier >= 98"]) {
+      const sql = (await executeQuery(fx.tenant.store, `SELECT id FROM docs WHERE ${where}`)).rows.map((row) => row.id as string);
+      const r = await searchEntities(fx.tenant, { schema: "docs", vector: v!, topK: 5, where, exactLimit: 1000 }, providers);
+      expect(r.plan.candidates, where).toBe(sql.length);
+      const allowed = new Set(sql);
+      expect(r.hits.every((h) => allowed.has(h.id)), where).toBe(true);
+      expect(r.hits.length, where).toBe(Math.min(5, sql.length));
+    }
+    const tier7 = await searchEntities(fx.tenant, { schema: "docs", vector: v!, topK: 50, where: "tier = 7" }, providers);
+    expect(tier7.hits.map((h) => h.id)).not.toContain(ids[7]);
+    expect(tier7.hits.map((h) => h.id)).not.toContain(ids[107]);
+    expect(tier7.hits).toHaveLength(8);
+  });
+
   it("reflects deletes and updates (an updated text is re-embedded)", async () => {
     const { ids, providers } = await setup(200);
     const [v] = await providers().embed(["c3 document number 3"]);

@@ -5,6 +5,7 @@ import { openKeystore, openTenantLog } from "../../node/open-log.js";
 import { readTenantMeta } from "../../node/tenant-meta.js";
 import { verifyLog } from "../../../replay/verify.js";
 import { configOf } from "../context.js";
+import { verifyArchiveCommand } from "./archive.js";
 import { EXIT, note, printJson } from "../output.js";
 
 export function registerVerify(program: Command): { exitCode: number } {
@@ -12,8 +13,14 @@ export function registerVerify(program: Command): { exitCode: number } {
   program
     .command("verify")
     .description("audit the tenant's log: frame checksums, hash chain, every signature, decryptability; JSON summary, non-zero exit naming the first bad commit")
-    .action(async (_opts: object, cmd: Command) => {
+    .option("--from <url>", "audit the tenant's archive at s3://bucket/prefix instead of the local log (see `rem archive`)")
+    .option("--endpoint <url>", "S3-compatible endpoint for --from (path-style; default AWS, or AWS_ENDPOINT_URL_S3)")
+    .action(async (opts: { from?: string; endpoint?: string }, cmd: Command) => {
       const config = configOf(cmd);
+      if (opts.from !== undefined) {
+        state.exitCode = await verifyArchiveCommand(config, opts.from, opts.endpoint);
+        return;
+      }
       const meta = await readTenantMeta(config.dataDir, config.tenant);
       const canDecrypt = meta?.encrypted !== true || config.passphrase !== undefined;
       if (!canDecrypt) note("no passphrase: checking chain and signatures only, not decryptability (set REM_PASSPHRASE)");
