@@ -21,6 +21,8 @@ export interface VectorIndexStats {
   readonly field: string;
   readonly dim: number;
   readonly vectors: number;
+  /** Vectors searchable (scored exactly) but not yet in the HNSW graph. */
+  readonly pendingGraphInserts: number;
   readonly snapshotSeq: number | null;
   readonly snapshotAgeS: number | null;
 }
@@ -43,6 +45,11 @@ const key = (schema: string, field: string) => `${schema}\u0000${field}`;
  * after it (the store's `vlog` change log); without a usable snapshot it builds
  * from every stored vector. Vectors are never recomputed: they come from the log.
  */
+/** Deferred graph inserts allowed per index before a writer drains them itself. */
+const PENDING_MAX = 4096;
+/** Graph inserts per background step (~1 ms each at 100k points): a step blocks the event loop ~tens of ms at most. */
+const DRAIN_CHUNK = 16;
+
 export class VectorIndexSet {
   readonly #store: ProjectionStore;
   readonly #dir: string;
@@ -50,11 +57,13 @@ export class VectorIndexSet {
   #seq = 0;
   #snapshot: { seq: number; at: number } | null = null;
   #dirty = false;
+  #closed = false;
   /** A snapshot being written: the indexes must not change under it (hnswlib writes on a worker thread). */
   #snapshotting: Promise<void> | null = null;
   /** Changes that arrived during a snapshot, applied when it ends. */
   #deferred: { changes: readonly VectorChange[]; seq: number }[] = [];
   openStats: OpenStats = { source: "rebuild", seconds: 0, tail: 0 };
+  #draining: NodeJS.Timeout | null = null;
 
   private constructor(store: ProjectionStore, dir: string) {
     this.#store = store;
@@ -133,10 +142,46 @@ export class VectorIndexSet {
         ix = new VectorIndex(c.schema, c.field, c.vector.length, this.#params(c.schema));
         this.#indexes.set(k, ix);
       }
-      ix.upsert(c.id, c.vector);
+      // The graph insert is deferred (searched exactly meanwhile) so a write returns without paying it.
+      ix.upsert(c.id, c.vector, true);
     }
     if (changes.length > 0) this.#dirty = true;
     this.#seq = Math.max(this.#seq, seq);
+    // Bounded backlog: past it, the writer pays for the graph inserts (exact scoring of the backlog stays cheap).
+    for (const ix of this.#indexes.values()) if (ix.pendingCount > PENDING_MAX) ix.drain(ix.pendingCount - PENDING_MAX);
+    this.#scheduleDrain();
+  }
+
+  /** Drains deferred graph inserts a few at a time between other work, never during a snapshot write. */
+  #scheduleDrain(): void {
+    if (this.#draining !== null) return;
+    const tick = (): void => {
+      this.#draining = null;
+      if (this.#closed) return;
+      if (this.#snapshotting === null) {
+        let left = 0;
+        for (const ix of this.#indexes.values()) left += ix.pendingCount === 0 ? 0 : ix.drain(DRAIN_CHUNK);
+        if (left === 0) return;
+      }
+      this.#draining = setTimeout(tick, 0);
+      this.#draining.unref();
+    };
+    this.#draining = setTimeout(tick, 0);
+    this.#draining.unref();
+  }
+
+  /** Vectors waiting for their graph insert, over every index. */
+  get pending(): number {
+    let n = 0;
+    for (const ix of this.#indexes.values()) n += ix.pendingCount;
+    return n;
+  }
+
+  /** Stops the background drain (the indexes stay usable; a snapshot still drains everything). */
+  close(): void {
+    this.#closed = true;
+    if (this.#draining !== null) clearTimeout(this.#draining);
+    this.#draining = null;
   }
 
   stats(): VectorIndexStats[] {
@@ -146,6 +191,7 @@ export class VectorIndexSet {
       field: ix.field,
       dim: ix.dim,
       vectors: ix.size,
+      pendingGraphInserts: ix.pendingCount,
       snapshotSeq: this.#snapshot?.seq ?? null,
       snapshotAgeS: age,
     }));

@@ -35,6 +35,12 @@ const INITIAL_CAPACITY = 1024;
  *
  * Labels are stable per entity id: an update replaces the point, a delete marks
  * it deleted (hnswlib skips it), a re-insert unmarks it.
+ *
+ * Deferred inserts: adding a point to the graph costs ~1 ms at efConstruction
+ * 200 and 100k points, so a write path may defer it (`upsert(…, true)`). The
+ * vector is stored and live at once; until `drain` adds it to the graph, search
+ * scores it exactly beside the graph walk, so results never miss it. A deferred
+ * update marks the label's old graph point deleted until it is re-added.
  */
 export class VectorIndex {
   readonly schema: string;
@@ -48,6 +54,14 @@ export class VectorIndex {
   #live: Uint8Array;
   #liveCount = 0;
   #capacity: number;
+  /** Per label: 0 not in the graph, 1 in the graph with its current vector, 2 in the graph but marked deleted. */
+  #graph: Uint8Array;
+  /** Live labels in the graph (state 1): what a graph search can return. */
+  #graphLive = 0;
+  /** Labels whose current vector waits for the graph, oldest first (may hold deleted or repeated labels: drain skips them). */
+  #pending: number[] = [];
+  /** 1 while a label is in #pending. */
+  #isPending: Uint8Array;
 
   constructor(schema: string, field: string, dim: number, params: HnswParams = DEFAULT_HNSW, capacity = INITIAL_CAPACITY) {
     this.schema = schema;
@@ -62,6 +76,13 @@ export class VectorIndex {
     }
     this.#matrix = new Float32Array(capacity * dim);
     this.#live = new Uint8Array(capacity);
+    this.#graph = new Uint8Array(capacity);
+    this.#isPending = new Uint8Array(capacity);
+  }
+
+  /** Vectors stored but not yet in the graph (searched exactly meanwhile). */
+  get pendingCount(): number {
+    return this.#pending.length;
   }
 
   /** Live vectors. */
@@ -79,8 +100,8 @@ export class VectorIndex {
     return l !== undefined && this.#live[l] === 1;
   }
 
-  /** Adds or replaces the vector of `id`. */
-  upsert(id: string, vector: Float32Array): void {
+  /** Adds or replaces the vector of `id`; with `defer`, its graph insert waits for `drain`. */
+  upsert(id: string, vector: Float32Array, defer = false): void {
     if (vector.length !== this.dim) {
       throw new RemError("REM_ERR_EMBEDDING_DIMENSION", `index ${this.schema}.${this.field} holds ${this.dim}-dimensional vectors, got ${vector.length}`, {
         schema: this.schema,
@@ -94,22 +115,81 @@ export class VectorIndex {
       if (label >= this.#capacity) this.#grow();
       this.#labels.push(id);
       this.#byId.set(id, label);
-      this.#hnsw.addPoint(toArray(unit), label);
-    } else {
-      if (this.#live[label] === 0) this.#hnsw.unmarkDelete(label);
-      this.#hnsw.addPoint(toArray(unit), label); // an existing label: hnswlib updates the point in place
     }
     this.#matrix.set(unit, label * this.dim);
     if (this.#live[label] === 0) {
       this.#live[label] = 1;
       this.#liveCount++;
     }
+    if (defer) {
+      if (this.#graph[label] === 1) {
+        this.#hnsw.markDelete(label); // its old position must not be found meanwhile
+        this.#graph[label] = 2;
+        this.#graphLive--;
+      }
+      if (this.#isPending[label] === 0) {
+        this.#isPending[label] = 1;
+        this.#pending.push(label);
+      }
+    } else {
+      this.#toGraph(label);
+    }
+  }
+
+  /**
+   * Adds up to `max` deferred vectors to the graph (oldest first); returns how
+   * many remain. Synchronous: callers bound `max` to bound the pause.
+   */
+  drain(max = Number.POSITIVE_INFINITY): number {
+    let done = 0;
+    while (this.#pending.length > 0 && done < max) {
+      const label = this.#pending.shift()!;
+      this.#isPending[label] = 0;
+      if (this.#live[label] === 0) continue;
+      this.#toGraph(label);
+      done++;
+    }
+    return this.#pending.length;
+  }
+
+  /** Cosine of a stored (normalised) vector with a normalised query. */
+  #dot(label: number, q: Float32Array): number {
+    const m = this.#matrix;
+    const dim = this.dim;
+    const off = label * dim;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let j = 0;
+    for (; j + 3 < dim; j += 4) {
+      s0 += m[off + j]! * q[j]!;
+      s1 += m[off + j + 1]! * q[j + 1]!;
+      s2 += m[off + j + 2]! * q[j + 2]!;
+      s3 += m[off + j + 3]! * q[j + 3]!;
+    }
+    for (; j < dim; j++) s0 += m[off + j]! * q[j]!;
+    return s0 + s1 + s2 + s3;
+  }
+
+  /** Puts a live label's current vector into the graph. */
+  #toGraph(label: number): void {
+    const state = this.#graph[label]!;
+    if (state === 2) this.#hnsw.unmarkDelete(label);
+    // an existing label: hnswlib updates the point in place
+    this.#hnsw.addPoint(toArray(this.#matrix.subarray(label * this.dim, (label + 1) * this.dim)), label);
+    if (state !== 1) this.#graphLive++;
+    this.#graph[label] = 1;
   }
 
   remove(id: string): void {
     const label = this.#byId.get(id);
     if (label === undefined || this.#live[label] === 0) return;
-    this.#hnsw.markDelete(label);
+    if (this.#graph[label] === 1) {
+      this.#hnsw.markDelete(label);
+      this.#graph[label] = 2;
+      this.#graphLive--;
+    }
     this.#live[label] = 0;
     this.#liveCount--;
   }
@@ -120,40 +200,35 @@ export class VectorIndex {
    */
   search(query: Float32Array, k: number, options: { allow?: (id: string) => boolean; ef?: number } = {}): Hit[] {
     if (this.#liveCount === 0 || k <= 0) return [];
-    const n = Math.min(k, this.#liveCount);
-    this.#hnsw.setEf(Math.max(options.ef ?? this.params.efSearch, n));
     const allow = options.allow;
-    const filter = allow === undefined ? undefined : (label: number) => allow(this.#labels[label]!);
     const q = normalised(query);
-    const res = this.#hnsw.searchKnn(toArray(q), n, filter);
     const hits: Hit[] = [];
-    for (let i = 0; i < res.neighbors.length; i++) hits.push({ id: this.#labels[res.neighbors[i]!]!, score: 1 - res.distances[i]! });
-    return hits;
+    const n = Math.min(k, this.#graphLive);
+    if (n > 0) {
+      this.#hnsw.setEf(Math.max(options.ef ?? this.params.efSearch, n));
+      const filter = allow === undefined ? undefined : (label: number) => allow(this.#labels[label]!);
+      const res = this.#hnsw.searchKnn(toArray(q), n, filter);
+      for (let i = 0; i < res.neighbors.length; i++) hits.push({ id: this.#labels[res.neighbors[i]!]!, score: 1 - res.distances[i]! });
+    }
+    if (this.#pending.length === 0) return hits;
+    // Vectors not in the graph yet are scored exactly and merged in.
+    const top = new TopK(k);
+    for (const h of hits) top.offer(this.#byId.get(h.id)!, h.score);
+    for (const label of this.#pending) {
+      if (this.#live[label] === 0 || this.#graph[label] === 1 || (allow !== undefined && !allow(this.#labels[label]!))) continue;
+      top.offer(label, this.#dot(label, q));
+    }
+    return top.sorted().map(([label, score]) => ({ id: this.#labels[label]!, score }));
   }
 
   /** Exact top-k by cosine over the given ids (those without a live vector are skipped), best first. */
   exact(query: Float32Array, ids: Iterable<string>, k: number): Hit[] {
     const q = normalised(query);
-    const dim = this.dim;
-    const m = this.#matrix;
     const top = new TopK(k);
     for (const id of ids) {
       const label = this.#byId.get(id);
       if (label === undefined || this.#live[label] === 0) continue;
-      const off = label * dim;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let j = 0;
-      for (; j + 3 < dim; j += 4) {
-        s0 += m[off + j]! * q[j]!;
-        s1 += m[off + j + 1]! * q[j + 1]!;
-        s2 += m[off + j + 2]! * q[j + 2]!;
-        s3 += m[off + j + 3]! * q[j + 3]!;
-      }
-      for (; j < dim; j++) s0 += m[off + j]! * q[j]!;
-      top.offer(label, s0 + s1 + s2 + s3);
+      top.offer(label, this.#dot(label, q));
     }
     return top.sorted().map(([label, score]) => ({ id: this.#labels[label]!, score }));
   }
@@ -171,8 +246,9 @@ export class VectorIndex {
 
   // ---- snapshots -----------------------------------------------------------------
 
-  /** Writes the index into `dir` (which must exist): hnswlib's file, the vectors, the labels, liveness. */
+  /** Writes the index into `dir` (which must exist): hnswlib's file, the vectors, the labels, liveness. Drains deferred inserts first. */
   async write(dir: string): Promise<void> {
+    this.drain();
     await this.#hnsw.writeIndex(join(dir, "index.hnsw"));
     const n = this.#labels.length;
     await writeFile(join(dir, "vectors.f32"), new Uint8Array(this.#matrix.buffer, 0, n * this.dim * 4));
@@ -200,13 +276,18 @@ export class VectorIndex {
     new Uint8Array(index.#matrix.buffer).set(vectors);
     index.#live = new Uint8Array(capacity);
     index.#live.set(live);
+    index.#graph = new Uint8Array(capacity);
+    index.#isPending = new Uint8Array(capacity);
     for (let i = 0; i < n; i++) {
       const h = ids.toString("hex", i * 16, i * 16 + 16);
       const id = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
       index.#labels.push(id);
       index.#byId.set(id, i);
+      // A written index had nothing deferred: every label is in the graph, deleted ones marked.
+      index.#graph[i] = live[i] === 1 ? 1 : 2;
       if (live[i] === 1) index.#liveCount++;
     }
+    index.#graphLive = index.#liveCount;
     return index;
   }
 
@@ -219,6 +300,12 @@ export class VectorIndex {
     const live = new Uint8Array(capacity);
     live.set(this.#live);
     this.#live = live;
+    const graph = new Uint8Array(capacity);
+    graph.set(this.#graph);
+    this.#graph = graph;
+    const pending = new Uint8Array(capacity);
+    pending.set(this.#isPending);
+    this.#isPending = pending;
     this.#capacity = capacity;
   }
 }

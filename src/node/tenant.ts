@@ -134,6 +134,7 @@ export class Tenant {
   async rebuild(onProgress?: (seq: number, events: number) => void): Promise<CatchUpResult & { seconds: number }> {
     const started = performance.now();
     await this.#store.close();
+    this.#loadedVectors?.close();
     this.#vectors = null;
     this.#loadedVectors = null;
     await rm(this.#storeDir, { recursive: true, force: true });
@@ -155,6 +156,7 @@ export class Tenant {
     await this.#runner.idle(); // a catch-up a caller stopped waiting for is still writing the store
     try {
       const vectors = this.#loadedVectors;
+      vectors?.close();
       if (vectors !== null && vectors.dirty) await vectors.snapshot();
     } finally {
       try {
