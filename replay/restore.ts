@@ -243,6 +243,7 @@ export async function restoreFromArchive(o: RestoreOptions): Promise<RestoreResu
       o.onProgress?.({ phase: "vectors", done: 0, total: 1 });
       const vectors = await VectorIndexSet.open(projections, vectorsDir);
       await vectors.snapshot();
+      vectors.close();
       o.onProgress?.({ phase: "vectors", done: 1, total: 1 });
       seconds.vectors = round(performance.now() - t0);
     } finally {
