@@ -202,18 +202,17 @@ export class VectorIndex {
     if (this.#liveCount === 0 || k <= 0) return [];
     const allow = options.allow;
     const q = normalised(query);
-    const hits: Hit[] = [];
-    const n = Math.min(k, this.#graphLive);
+    // A few more than k from the graph, so equal scores at the cut are broken by id, not by graph shape:
+    // the same data gives the same answer however the index was built.
+    const top = new TopK(k, this.#labels);
+    const n = Math.min(k + TIE_SLACK, this.#graphLive);
     if (n > 0) {
       this.#hnsw.setEf(Math.max(options.ef ?? this.params.efSearch, n));
       const filter = allow === undefined ? undefined : (label: number) => allow(this.#labels[label]!);
       const res = this.#hnsw.searchKnn(toArray(q), n, filter);
-      for (let i = 0; i < res.neighbors.length; i++) hits.push({ id: this.#labels[res.neighbors[i]!]!, score: 1 - res.distances[i]! });
+      for (let i = 0; i < res.neighbors.length; i++) top.offer(res.neighbors[i]!, 1 - res.distances[i]!);
     }
-    if (this.#pending.length === 0) return hits;
     // Vectors not in the graph yet are scored exactly and merged in.
-    const top = new TopK(k);
-    for (const h of hits) top.offer(this.#byId.get(h.id)!, h.score);
     for (const label of this.#pending) {
       if (this.#live[label] === 0 || this.#graph[label] === 1 || (allow !== undefined && !allow(this.#labels[label]!))) continue;
       top.offer(label, this.#dot(label, q));
@@ -224,7 +223,7 @@ export class VectorIndex {
   /** Exact top-k by cosine over the given ids (those without a live vector are skipped), best first. */
   exact(query: Float32Array, ids: Iterable<string>, k: number): Hit[] {
     const q = normalised(query);
-    const top = new TopK(k);
+    const top = new TopK(k, this.#labels);
     for (const id of ids) {
       const label = this.#byId.get(id);
       if (label === undefined || this.#live[label] === 0) continue;
@@ -327,20 +326,37 @@ function normalised(v: Float32Array): Float32Array {
   return out;
 }
 
-/** The k largest (label, score) pairs, kept in a small sorted array (k is small). */
+/** Extra graph candidates fetched so ties at the k-th place are decided by id. */
+const TIE_SLACK = 4;
+
+/**
+ * The k best (label, score) pairs, kept in a small sorted array (k is small):
+ * higher score first, equal scores by entity id, so results do not depend on
+ * insertion order.
+ */
 class TopK {
   readonly #k: number;
+  readonly #ids: readonly string[];
   readonly #items: [number, number][] = [];
 
-  constructor(k: number) {
+  constructor(k: number, ids: readonly string[]) {
     this.#k = k;
+    this.#ids = ids;
+  }
+
+  /** Whether (la, sa) ranks before (lb, sb). */
+  #before(la: number, sa: number, lb: number, sb: number): boolean {
+    return sa > sb || (sa === sb && this.#ids[la]! < this.#ids[lb]!);
   }
 
   offer(label: number, score: number): void {
     const items = this.#items;
-    if (items.length === this.#k && score <= items[items.length - 1]![1]) return;
+    if (items.length === this.#k) {
+      const last = items[items.length - 1]!;
+      if (!this.#before(label, score, last[0], last[1])) return;
+    }
     let i = items.length;
-    while (i > 0 && items[i - 1]![1] < score) i--;
+    while (i > 0 && this.#before(label, score, items[i - 1]![0], items[i - 1]![1])) i--;
     items.splice(i, 0, [label, score]);
     if (items.length > this.#k) items.pop();
   }

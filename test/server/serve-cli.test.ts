@@ -17,7 +17,7 @@ function serve(env: Record<string, string>, args: string[]): Promise<{ child: Ch
     const exit = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
     child.stderr.on("data", (d: Buffer) => {
       err += d.toString();
-      if (err.includes("try it:") && err.trimEnd().endsWith("'")) resolve({ child, banner: err, exit });
+      if (err.includes("try it:") && (err.match(/^\s*curl /gm)?.length ?? 0) >= 2 && err.trimEnd().endsWith("'")) resolve({ child, banner: err, exit });
     });
     void exit.then((code) => reject(new Error(`rem serve exited ${code}: ${err}`)));
   });

@@ -107,7 +107,9 @@ async function firstRun(config: RemConfig): Promise<Keystore> {
 }
 
 function printBanner(config: RemConfig, url: string, adminToken: string | null, host: string, replica: boolean): void {
-  const out = process.stderr;
+  // One write: a reader of stderr (a supervisor, a test) sees the banner whole.
+  const lines: string[] = [];
+  const out = { write: (t: string) => void lines.push(t) };
   const token = adminToken ?? "$REM_TOKEN";
   const tenant = config.tenant;
   out.write(`\nREM serving ${url}  (${backendKind(config) === "file" ? "embedded log" : `NATS JetStream ${config.natsUrl}`}, data ${config.dataDir})\n`);
@@ -123,6 +125,7 @@ function printBanner(config: RemConfig, url: string, adminToken: string | null, 
   if (replica) {
     out.write(`\n  read replica: tenants follow their JetStream streams live; writes are refused (409 REM_ERR_READ_ONLY)\n`);
     out.write(`    curl -s '${url}/api/v1/resources?query=agent%20memory' -H 'Authorization: Bearer ${token}' -H 'X-Tenant-ID: ${tenant}'\n\n`);
+    process.stderr.write(lines.join(""));
     return;
   }
   out.write(`\n  try it:\n`);
@@ -131,4 +134,5 @@ function printBanner(config: RemConfig, url: string, adminToken: string | null, 
       `-H 'Content-Type: application/json' -d '{"name": "hello", "content": "REM keeps an agent memory as an event log"}'\n`,
   );
   out.write(`    curl -s '${url}/api/v1/resources?query=agent%20memory' -H 'Authorization: Bearer ${token}' -H 'X-Tenant-ID: ${tenant}'\n\n`);
+  process.stderr.write(lines.join(""));
 }
