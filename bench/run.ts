@@ -7,12 +7,13 @@ import type { Suite } from "./lib/suite.js";
  * last stdout line one JSON object with the suite's results.
  *
  * Suites are loaded on demand so one suite's dependencies (PostgreSQL client,
- * NATS…) never slow down or break another. Add `export` here when it is written.
+ * NATS…) never slow down or break another.
  */
 const SUITES: Record<string, { readonly description: string; load(): Promise<Suite> }> = {
   log: { description: "event log: JetStream and file backends vs raw baselines and Emmett on PostgreSQL", load: async () => (await import("./log/index.js")).logSuite },
   projections: { description: "LevelDB projections: rebuild vs raw LevelDB, get, lookup, indexed SQL, traversal, batch insert", load: async () => (await import("./projections/index.js")).projectionsSuite },
   http: { description: "HTTP server: GET entity vs bare fastify, POST 100-entity batches on JetStream vs fastify + raw JetStream", load: async () => (await import("./http/index.js")).httpSuite },
+  export: { description: "Parquet export vs DuckDB's own NDJSON → Parquet COPY of the same rows; rem sql aggregates; an incremental export", load: async () => (await import("./export/index.js")).exportSuite },
   replication: { description: "replication: replica lag at 1k commits/s vs raw JetStream delivery, catch-up vs raw consume, restore from S3 vs raw download", load: async () => (await import("./replication/index.js")).replicationSuite },
   vector: { description: "vector search: REM vs raw hnswlib and LanceDB, recall, filtered search, snapshot open, local embedder", load: async () => (await import("./vector/index.js")).vectorSuite },
 };

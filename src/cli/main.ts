@@ -3,6 +3,7 @@ import { registerAdminCommands } from "./commands/admin.js";
 import { registerArchive } from "./commands/archive.js";
 import { registerReplay } from "./commands/replay.js";
 import { registerEntityCommands } from "./commands/entities.js";
+import { registerExportCommands } from "./commands/export.js";
 import { registerGraphCommands } from "./commands/graph.js";
 import { registerInit } from "./commands/init.js";
 import { registerQueryCommand } from "./commands/query.js";
@@ -36,6 +37,7 @@ export function buildProgram(): { program: Command; exitCodes: { exitCode: numbe
   registerSchemaCommands(program);
   registerEntityCommands(program);
   registerQueryCommand(program);
+  registerExportCommands(program);
   exitCodes.push(registerSearchCommands(program));
   registerGraphCommands(program);
   registerAdminCommands(program);

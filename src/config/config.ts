@@ -47,4 +47,5 @@ export const layout = {
   projections: (dataDir: string, tenant: TenantName) => join(dataDir, "tenants", tenant, "projections"),
   store: (dataDir: string, tenant: TenantName) => join(dataDir, "tenants", tenant, "projections", "store"),
   vectors: (dataDir: string, tenant: TenantName) => join(dataDir, "tenants", tenant, "projections", "vectors"),
+  exports: (dataDir: string, tenant: TenantName) => join(dataDir, "tenants", tenant, "projections", "exports"),
 } as const;

@@ -21,6 +21,7 @@ import { dataRoutes } from "./routes/data.js";
 import { eventRoutes } from "./routes/events.js";
 import { opsRoutes } from "./routes/ops.js";
 import { readRoutes } from "./routes/read.js";
+import { sqlRoutes } from "./routes/sql.js";
 
 export interface ServerOptions {
   readonly config: RemConfig;
@@ -203,5 +204,6 @@ function buildApp(ctx: ServerContext, o: ServerOptions): FastifyInstance {
   void app.register(eventRoutes(ctx));
   void app.register(dataRoutes(ctx));
   void app.register(readRoutes(ctx));
+  void app.register(sqlRoutes(ctx));
   return app as unknown as FastifyInstance;
 }
