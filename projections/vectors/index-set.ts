@@ -128,7 +128,8 @@ export class VectorIndexSet {
     this.#applyNow(changes, seq);
   }
 
-  #applyNow(changes: readonly VectorChange[], seq: number): void {
+  /** `defer`: graph inserts wait for the background drain (the write path); opening builds the graph directly. */
+  #applyNow(changes: readonly VectorChange[], seq: number, defer = true): void {
     for (const c of changes) {
       const k = key(c.schema, c.field);
       let ix = this.#indexes.get(k);
@@ -143,7 +144,7 @@ export class VectorIndexSet {
         this.#indexes.set(k, ix);
       }
       // The graph insert is deferred (searched exactly meanwhile) so a write returns without paying it.
-      ix.upsert(c.id, c.vector, true);
+      ix.upsert(c.id, c.vector, defer);
     }
     if (changes.length > 0) this.#dirty = true;
     this.#seq = Math.max(this.#seq, seq);
@@ -276,7 +277,7 @@ export class VectorIndexSet {
       const rec = this.#store.getVector(schema, f.value, id);
       changes.push({ schema, field: f.value, id, vector: rec === undefined ? null : vectorOf(rec) });
     }
-    this.apply(changes, this.#store.checkpoint?.seq ?? seq);
+    this.#applyNow(changes, this.#store.checkpoint?.seq ?? seq, false);
     return changes.length;
   }
 
@@ -289,11 +290,11 @@ export class VectorIndexSet {
       for await (const { id, rec } of this.#store.scanVectors(schema, field)) {
         changes.push({ schema, field, id, vector: vectorOf(rec) });
         if (changes.length >= 1000) {
-          this.apply(changes, this.#store.checkpoint?.seq ?? 0);
+          this.#applyNow(changes, this.#store.checkpoint?.seq ?? 0, false);
           changes = [];
         }
       }
-      this.apply(changes, this.#store.checkpoint?.seq ?? 0);
+      this.#applyNow(changes, this.#store.checkpoint?.seq ?? 0, false);
     }
     this.#dirty = this.#indexes.size > 0;
   }

@@ -184,11 +184,13 @@ describe("semantic search", () => {
     await fx.reopen();
     const fromSnapshot = await fx.tenant.vectors();
     expect(fromSnapshot.openStats).toMatchObject({ source: "snapshot", tail: 91 });
+    expect(fromSnapshot.pending).toBe(0); // opening builds the graph directly: nothing left for the drain
     const a = fromSnapshot.index("docs", "body")!;
     // A full rebuild: projections dropped, the log replayed, indexes built from the stored vectors.
     await fx.tenant.rebuild();
     const rebuilt = await fx.tenant.vectors();
     expect(rebuilt.openStats.source).toBe("rebuild");
+    expect(rebuilt.pending).toBe(0);
     const b = rebuilt.index("docs", "body")!;
     expect(new Set(a.ids())).toEqual(new Set(b.ids()));
     expect(a.size).toBe(610);
