@@ -14,6 +14,8 @@ export type Sublevel = Family;
 
 /** Entity states kept in memory (~100 bytes each). */
 const STATE_CACHE_ENTRIES = 100_000;
+/** Decoded entity records kept for repeated reads (~0.5–2 KB each). */
+const RECORD_CACHE_ENTRIES = 8192;
 
 /** Entries the rebuild filter tracks before giving up (~4.6 MiB of bits). */
 const WRITTEN_CAPACITY = 4_000_000;
@@ -82,6 +84,13 @@ export class ProjectionStore {
    * (forgetStates), so the cache never outlives the store's own view.
    */
   readonly #states = new Map<string, { schema: string; live: boolean } | null>();
+  /**
+   * Recently read entity records (GETs, search hits), decoded. Same rule as
+   * #states: a batch that writes an entity drops it (forgetStates), during and
+   * after the write, so a cached record is never older than the store. Records
+   * are immutable: callers build new ones, never change these.
+   */
+  readonly #records = new Map<string, EntityRecord>();
 
   private constructor(dir: string, db: Level) {
     this.dir = dir;
@@ -196,6 +205,7 @@ export class ProjectionStore {
     await this.#newStoreId();
     this.#checkpoint = null;
     this.#states.clear();
+    this.#records.clear();
     this.invalidateSchemas();
     this.#written = new BloomFilter(WRITTEN_CAPACITY);
   }
@@ -368,11 +378,13 @@ export class ProjectionStore {
 
   /** An entity by id, tombstoned ones included (callers decide), or undefined. Synchronous: ~10 µs. */
   getEntity(id: string): EntityRecord | undefined {
+    const cached = this.#records.get(id);
+    if (cached !== undefined) return cached;
     const idb = uuidBytes(id);
     const entry = this.getTracked(this.ids, idb);
     if (entry === undefined) return undefined;
     const value = this.entities.getSync(concat(entry.subarray(1), SEP, idb));
-    return value === undefined ? undefined : unpack<EntityRecord>(value);
+    return value === undefined ? undefined : this.#remember(unpack<EntityRecord>(value));
   }
 
   /**
@@ -380,8 +392,17 @@ export class ProjectionStore {
    * one get instead of two, for callers that know the schema (queries).
    */
   getEntityIn(schema: string, id: string): EntityRecord | undefined {
+    const cached = this.#records.get(id);
+    if (cached !== undefined && cached.schema === schema) return cached;
     const value = this.entities.getSync(concat(this.schemaPrefix(schema), uuidBytes(id)));
-    return value === undefined ? undefined : unpack<EntityRecord>(value);
+    return value === undefined ? undefined : this.#remember(unpack<EntityRecord>(value));
+  }
+
+  #remember(rec: EntityRecord): EntityRecord {
+    const records = this.#records;
+    if (records.size >= RECORD_CACHE_ENTRIES) records.delete(records.keys().next().value!); // oldest first
+    records.set(rec.id, rec);
+    return rec;
   }
 
   /** Whether an entity exists and is live, and its schema, without reading it (one ~3 µs get, or a cache hit). */
@@ -397,8 +418,11 @@ export class ProjectionStore {
 
   /** Drops cached states of entities a batch just wrote. */
   forgetStates(ids: Iterable<string>): void {
-    if (this.#states.size === 0) return;
-    for (const id of ids) this.#states.delete(id);
+    if (this.#states.size === 0 && this.#records.size === 0) return;
+    for (const id of ids) {
+      this.#states.delete(id);
+      this.#records.delete(id);
+    }
   }
 
   getSchemaRecord(name: string): SchemaRecord | undefined {
