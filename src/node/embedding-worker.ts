@@ -26,6 +26,8 @@ export interface EmbedPendingResult {
   readonly pending: number;
   /** Why it stopped early: the provider failed or returned the wrong dimension (what was recorded stays). */
   readonly error?: RemError;
+  /** The last commit this call appended (and applied), or 0 when it appended none. */
+  readonly seq: number;
 }
 
 interface Item {
@@ -48,6 +50,7 @@ export async function embedPending(t: Tenant, o: EmbedPendingOptions = {}): Prom
   const batch = o.batch ?? 256;
   const seen = new Set<string>();
   let embedded = 0;
+  let lastSeq = 0;
   for (;;) {
     if (o.signal?.aborted) break;
     const items = (o.ids === undefined ? await backlog(t, o.schema, 4 * batch) : forIds(t, o.ids)).filter((i) => !seen.has(itemKey(i)));
@@ -62,17 +65,18 @@ export async function embedPending(t: Tenant, o: EmbedPendingOptions = {}): Prom
         } catch (err) {
           const e = asRemError(err, "REM_ERR_EMBEDDING_PROVIDER");
           if (!e.code.startsWith("REM_ERR_EMBEDDING_")) throw err;
-          return { embedded, pending: await pendingCount(t, o), error: e };
+          return { embedded, pending: await pendingCount(t, o), error: e, seq: lastSeq };
         }
         const appended = await appendCommits(t.log, events, { perCommit: 256 });
-        await t.sync(Math.max(...appended.map((a) => a.seq)));
+        lastSeq = Math.max(lastSeq, ...appended.map((a) => a.seq));
+        await t.sync(lastSeq);
         embedded += events.length;
         o.onProgress?.(embedded);
       }
     }
     if (o.ids !== undefined) break;
   }
-  return { embedded, pending: await pendingCount(t, o) };
+  return { embedded, pending: await pendingCount(t, o), seq: lastSeq };
 }
 
 async function pendingCount(t: Tenant, o: EmbedPendingOptions): Promise<number> {

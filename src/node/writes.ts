@@ -112,7 +112,9 @@ export async function insertEntities(t: Tenant, schema: string, objects: readonl
   if (o.embed === false) return { ids, seq, embeddings: { embedded: 0, pending: ids.length * spec.embeddingFields.length } };
   const r = await embedPending(t, { ids, providers: o.providers });
   const embeddings = { embedded: r.embedded, pending: r.pending, ...(r.error === undefined ? {} : { error: r.error.toJSON() }) };
-  return { ids, seq: r.embedded > 0 ? (await t.log.head()).seq : seq, embeddings };
+  // Its own last commit, not the log's head: another writer (the server's background embedding
+  // drain) may have appended a commit this call has not waited to apply.
+  return { ids, seq: Math.max(seq, r.seq), embeddings };
 }
 
 export async function deleteEntity(t: Tenant, id: string): Promise<{ id: string; seq: number }> {

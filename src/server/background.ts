@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from "fastify";
-import { asRemError, type RemError } from "../errors.js";
+import { asRemError, RemError, type ErrorCode } from "../errors.js";
 import type { TenantName } from "../../events/model/ids.js";
 import { embedPending } from "../node/embedding-worker.js";
 import type { Tenant } from "../node/tenant.js";
@@ -100,9 +100,18 @@ export class BackgroundWork {
       this.health.set(t.name, h);
     }
     try {
-      const head = await t.log.head();
-      if ((t.store.checkpoint?.seq ?? 0) < head.seq) await t.sync(head.seq);
-      h.lag = Math.max(0, head.seq - (t.store.checkpoint?.seq ?? 0));
+      const follower = this.#ctx.followers.get(t.name);
+      if (follower !== undefined) {
+        // A replica's follower applies commits as they come; waiting here would stall every
+        // other tenant's round for as long as NATS is away. Report what it last saw instead.
+        const st = follower.status();
+        if (st.last_error !== null && !st.connected) throw new RemError(st.last_error.code as ErrorCode, st.last_error.message, { tenant: t.name });
+        h.lag = st.lag_commits;
+      } else {
+        const head = await t.log.head();
+        if ((t.store.checkpoint?.seq ?? 0) < head.seq) await t.sync(head.seq);
+        h.lag = Math.max(0, head.seq - (t.store.checkpoint?.seq ?? 0));
+      }
       h.checkedAt = Date.now();
       this.#ctx.metrics.lag.set({ tenant: t.name }, h.lag);
       const delay = this.#ctx.followers.get(t.name)?.status().apply_delay_ms;

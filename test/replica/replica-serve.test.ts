@@ -65,7 +65,9 @@ describe("rem serve --replica", () => {
     expect(rep).toMatchObject({ tenant: "acme", role: "replica", connected: true, following: true, lag_commits: 0 });
     const head = (await primary.tenant.log.head()).seq;
     expect((rep.position as { seq: number }).seq).toBe(head);
-    const metrics = await call(server.url, "GET", "/metrics", { tenant: null });
-    expect(metrics.text).toMatch(/rem_replica_apply_delay_ms\{tenant="acme"\} \d/);
+    // The gauge is set by the background round (every 100 ms here).
+    const delay = /rem_replica_apply_delay_ms\{tenant="acme"\} \d/;
+    const metrics = await eventually(() => call(server.url, "GET", "/metrics", { tenant: null }), (m) => delay.test(m.text), 10_000);
+    expect(metrics.text).toMatch(delay);
   });
 });
