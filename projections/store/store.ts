@@ -377,30 +377,40 @@ export class ProjectionStore {
   // ---- reads --------------------------------------------------------------------
 
   /** An entity by id, tombstoned ones included (callers decide), or undefined. Synchronous: ~10 µs. */
-  getEntity(id: string): EntityRecord | undefined {
+  getEntity(id: string, remember = false): EntityRecord | undefined {
     const cached = this.#records.get(id);
     if (cached !== undefined) return cached;
     const idb = uuidBytes(id);
     const entry = this.getTracked(this.ids, idb);
     if (entry === undefined) return undefined;
     const value = this.entities.getSync(concat(entry.subarray(1), SEP, idb));
-    return value === undefined ? undefined : this.#remember(unpack<EntityRecord>(value));
+    if (value === undefined) return undefined;
+    const rec = unpack<EntityRecord>(value);
+    return remember ? this.#remember(rec) : rec;
   }
 
   /**
    * An entity known to belong to `schema` (tombstones included), or undefined:
    * one get instead of two, for callers that know the schema (queries).
    */
-  getEntityIn(schema: string, id: string): EntityRecord | undefined {
+  getEntityIn(schema: string, id: string, remember = false): EntityRecord | undefined {
     const cached = this.#records.get(id);
     if (cached !== undefined && cached.schema === schema) return cached;
     const value = this.entities.getSync(concat(this.schemaPrefix(schema), uuidBytes(id)));
-    return value === undefined ? undefined : this.#remember(unpack<EntityRecord>(value));
+    if (value === undefined) return undefined;
+    const rec = unpack<EntityRecord>(value);
+    return remember ? this.#remember(rec) : rec;
   }
 
+  /**
+   * Keeps a record read by a point read (`remember`: GETs, search hits). Scans and the
+   * apply path do not remember what they read: they would only evict the hot records.
+   */
   #remember(rec: EntityRecord): EntityRecord {
     const records = this.#records;
-    if (records.size >= RECORD_CACHE_ENTRIES) records.delete(records.keys().next().value!); // oldest first
+    // Dropping everything when full is cheaper than evicting one by one (a Map's
+    // first key after many deletions is slow to find) and the hot set refills at once.
+    if (records.size >= RECORD_CACHE_ENTRIES) records.clear();
     records.set(rec.id, rec);
     return rec;
   }

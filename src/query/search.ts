@@ -120,7 +120,7 @@ export async function searchEntities(t: Tenant, req: SearchRequest, providers: (
   const out: SearchHit[] = [];
   for (const h of hits) {
     if (req.minScore !== undefined && h.score < req.minScore) continue;
-    const rec = t.store.getEntityIn(req.schema, h.id);
+    const rec = t.store.getEntityIn(req.schema, h.id, true);
     if (rec === undefined || rec.deleted_at !== null) continue;
     // Candidates from an index-only read are re-checked on the entity (a write may have moved it since).
     if (filter !== null && filter.indexOnly && !filter.matches(h.id)) continue;

@@ -71,7 +71,7 @@ export function dataRoutes(ctx: ServerContext): FastifyPluginAsyncZod {
         withRequestTenant(ctx, req, async (t) => {
           const { id, schema } = requireLive(t, req.params.id);
           void reply.header(SEQ_HEADER, String(t.store.checkpoint?.seq ?? 0));
-          return entityView(t.store.getEntityIn(schema, id)!, t.store.outEdges(id));
+          return entityView(t.store.getEntityIn(schema, id, true)!, t.store.outEdges(id));
         }),
     );
 
@@ -91,7 +91,7 @@ export function dataRoutes(ctx: ServerContext): FastifyPluginAsyncZod {
       async (req, reply) =>
         withRequestTenant(ctx, req, async (t) => {
           void reply.header(SEQ_HEADER, String(t.store.checkpoint?.seq ?? 0));
-          return t.store.lookupKey(req.params.key).map(({ id }) => entityView(t.store.getEntity(id)!));
+          return t.store.lookupKey(req.params.key).map(({ id }) => entityView(t.store.getEntity(id, true)!));
         }),
     );
   };
