@@ -20,7 +20,12 @@ async function waitForArchivedHead(store: ObjectStore, node: Node & { tenant: No
   const want = (await node.tenant.log.head()).seq;
   const started = Date.now();
   for (;;) {
-    const m = await readManifest(store, node.tenant.name);
+    // s3rver writes an object's file in place, so a GET racing the archiver's PUT can read half a
+    // manifest (S3 itself replaces objects atomically): poll again rather than fail.
+    const m = await readManifest(store, node.tenant.name).catch((err: unknown) => {
+      if ((err as { code?: string }).code === "REM_ERR_ARCHIVE_CORRUPT") return null;
+      throw err;
+    });
     if ((m?.manifest.head?.seq ?? 0) >= want) return Date.now() - started;
     if (Date.now() - started > timeoutMs) throw new Error(`archive did not reach commit ${want}`);
     await new Promise((r) => setTimeout(r, 25));
