@@ -54,10 +54,14 @@ class FollowState {
   }
 
   async waitForHead(): Promise<CatchUpResult> {
-    const head = (await this.#runner.log.head()).seq;
+    return this.waitFor((await this.#runner.log.head()).seq);
+  }
+
+  /** Resolves once the follower has applied `seq` (no log round trip: the caller knows it exists). */
+  waitFor(seq: number): Promise<CatchUpResult> {
     const at = this.#runner.position().seq;
-    if (at >= head) return { commits: 0, events: 0, seq: at };
-    return new Promise((resolve, reject) => this.#waiters.push({ seq: head, resolve, reject }));
+    if (at >= seq) return Promise.resolve({ commits: 0, events: 0, seq: at });
+    return new Promise((resolve, reject) => this.#waiters.push({ seq, resolve, reject }));
   }
 
   applied(): void {
@@ -113,6 +117,18 @@ export class ProjectionRunner {
   position(): ChainPosition {
     const cp = this.store.checkpoint;
     return cp === null ? GENESIS : { seq: cp.seq, hash: cp.hash, ts: cp.ts };
+  }
+
+  /**
+   * Resolves once the store reflects `seq`: while a follower runs, by waiting
+   * for it; otherwise by catching up with the head (at least once: a catch-up
+   * already running may have started before `seq` landed).
+   */
+  async reach(seq: number): Promise<CatchUpResult> {
+    if (this.#following !== null) return this.#following.waitFor(seq);
+    let r = await this.catchUp();
+    while (this.position().seq < seq) r = await this.catchUp();
+    return r;
   }
 
   /** Applies every commit after the checkpoint. Concurrent calls share one run. */

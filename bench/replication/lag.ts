@@ -1,13 +1,13 @@
 import { DeliverPolicy } from "@nats-io/jetstream";
 import { commitSubject, DEFAULT_DUPLICATE_WINDOW_MS, streamConfig, streamName } from "../../events/log/jetstream/stream.js";
 import { DEFAULT_MAX_COMMIT_BYTES } from "../../events/log/types.js";
-import { tenantName } from "../../events/model/ids.js";
+import { tenantName, type Seq } from "../../events/model/ids.js";
 import { Follower } from "../../replay/replica/follower.js";
 import { eventually, primaryNode, replicaNode } from "../../test/replica/replica-fixture.js";
 import type { Cleanup } from "../lib/cleanup.js";
 import type { NatsEnv } from "../log/nats-env.js";
 import { progress } from "../lib/report.js";
-import { latencies, type LatencySummary } from "../lib/stats.js";
+import { latencies, percentile, type LatencySummary } from "../lib/stats.js";
 import { nowMs } from "../lib/timing.js";
 import type { ReplicationBenchConfig } from "./config.js";
 import { paced } from "./pace.js";
@@ -26,8 +26,7 @@ export interface LagResults {
 }
 
 function withP99(samples: number[]): LatencySummary & { p99: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { ...latencies(samples), p99: sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)] ?? Number.NaN };
+  return { ...latencies(samples), p99: percentile(samples, 99) };
 }
 
 /**
@@ -77,7 +76,7 @@ export async function lagBench(env: NatsEnv, cfg: ReplicationBenchConfig, cleanu
     if (a === undefined || t === undefined) throw new Error(`commit ${s}: no ${a === undefined ? "apply" : "send"} time`);
     remDelays.push(a - t);
   }
-  for await (const batch of log.backend.read(head as never, { until: head as never })) commitBytes = batch[0]?.bytes.length ?? 0;
+  for await (const batch of log.backend.read(head as Seq, { until: head as Seq })) commitBytes = batch[0]?.bytes.length ?? 0;
 
   progress(`  raw JetStream: ${cfg.lagRate} msgs/s of ${commitBytes} bytes, ordered consumer`);
   const raw = tenantName("rawlag");

@@ -505,15 +505,14 @@ export class ProjectionStore {
    * in index order or reversed. Bounds are full index keys without the id, or the
    * index prefix itself for an open end.
    */
-  async *indexIds(schema: string, field: string, range: IndexRange, reverse = false, chunkSize = 256): AsyncGenerator<{ id: string; valueKey: Bytes }> {
+  async *indexIds(schema: string, field: string, range: IndexRange, reverse = false): AsyncGenerator<{ id: string; valueKey: Bytes }> {
     const prefix = this.indexPrefix(schema, field);
     const lower = range.lower === null ? { gte: prefix } : range.lower.inclusive ? { gte: concat(prefix, range.lower.key) } : { gte: prefixEnd(concat(prefix, range.lower.key)) };
     const upper = range.upper === null ? { lt: prefixEnd(prefix) } : range.upper.inclusive ? { lt: prefixEnd(concat(prefix, range.upper.key)) } : { lt: concat(prefix, range.upper.key) };
     const it = this.idx.keys({ ...lower, ...upper, reverse });
     try {
       for (;;) {
-        // Each nextv is a round trip to libuv's thread pool: readers of many ids ask for bigger chunks.
-        const chunk = await it.nextv(chunkSize);
+        const chunk = await it.nextv(256);
         if (chunk.length === 0) return;
         for (const k of chunk) yield { id: uuidText(k.subarray(k.length - 16)), valueKey: k.subarray(prefix.length, k.length - 16) };
       }

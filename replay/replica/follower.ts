@@ -1,7 +1,8 @@
 import { asRemError, type RemError } from "../../src/errors.js";
 import type { Tenant } from "../../src/node/tenant.js";
 import type { AppliedBatch } from "../../projections/runner.js";
-import type { ReplicationStatus } from "./status.js";
+import { pause } from "../../events/log/pause.js";
+import { lagOf, type ReplicationStatus } from "./status.js";
 
 export interface FollowerOptions {
   /** The stream's address as shown in the status (credentials removed). */
@@ -88,7 +89,6 @@ export class Follower {
     const cp = this.#tenant.store.checkpoint;
     const seq = cp?.seq ?? 0;
     const head = this.#head;
-    const lagCommits = head === null ? 0 : Math.max(0, head.seq - seq);
     const connected = this.#tenant.log.backend.connected ?? true;
     return {
       v: 1,
@@ -97,8 +97,7 @@ export class Follower {
       source: this.#o.source,
       position: { seq, ts: cp === null ? null : new Date(cp.ts).toISOString() },
       head: head === null ? null : { seq: head.seq, ts: head.seq === 0 ? null : new Date(head.ts).toISOString(), checked_at: new Date(head.checkedAt).toISOString() },
-      lag_commits: lagCommits,
-      lag_ms: lagCommits === 0 || head === null ? 0 : Math.max(0, head.ts - (cp?.ts ?? head.ts)),
+      ...(head === null ? { lag_commits: 0, lag_ms: 0 } : lagOf(head, { seq, ts: cp?.ts ?? null })),
       apply_delay_ms: this.#applyDelay,
       connected,
       following: this.running,
@@ -133,7 +132,7 @@ export class Follower {
         const e = asRemError(err);
         this.#record(e);
         this.#o.onError?.(e);
-        await sleep(backoff, signal);
+        await pause(backoff, signal);
         backoff = Math.min(max, backoff * 2);
       }
     }
@@ -142,17 +141,4 @@ export class Follower {
   #record(e: RemError): void {
     this.#lastError = { code: e.code, message: e.message, at: new Date().toISOString() };
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

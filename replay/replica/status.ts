@@ -35,6 +35,17 @@ export interface ReplicationStatus {
   readonly pid: number;
 }
 
+/**
+ * How far a replica at `position` trails a head: in commits, and in writer-clock
+ * ms from its last applied commit to the head (0 when caught up, or when either
+ * timestamp is unknown).
+ */
+export function lagOf(head: { seq: number; ts: number | null }, position: { seq: number; ts: number | null }): { lag_commits: number; lag_ms: number } {
+  const commits = Math.max(0, head.seq - position.seq);
+  if (commits === 0 || head.ts === null) return { lag_commits: commits, lag_ms: 0 };
+  return { lag_commits: commits, lag_ms: Math.max(0, head.ts - (position.ts ?? head.ts)) };
+}
+
 export function replicationStatusPath(dataDir: string, tenant: TenantName): string {
   return join(layout.tenant(dataDir, tenant), "replication.json");
 }

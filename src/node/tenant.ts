@@ -118,12 +118,13 @@ export class Tenant {
   /**
    * Applies every commit the store has not seen — at least up to `minSeq`. A
    * catch-up already running may have started before the caller's commit landed:
-   * then another round runs, so a writer always reads its own writes.
+   * then another round runs, so a writer always reads its own writes. On a
+   * replica that is following, it waits for the follower to pass `minSeq`.
    */
   async sync(minSeq = 0): Promise<CatchUpResult> {
-    let r = await this.runner.catchUp();
-    while ((this.store.checkpoint?.seq ?? 0) < minSeq) r = await this.runner.catchUp();
-    return r;
+    // reach: a replica's follower is applying already, so it waits for it to pass minSeq
+    // instead of asking the log for its head once more.
+    return minSeq > 0 ? this.runner.reach(minSeq) : this.runner.catchUp();
   }
 
   /**

@@ -164,7 +164,7 @@ async function compileFilter(t: Tenant, schema: string, where: string): Promise<
         const ids: string[] = [];
         const seen = new Set<string>();
         for (const v of equality.values) {
-          for await (const { id } of t.store.indexIds(schema, equality.column.name, pointRange(v, null), false, Math.min(limit, 8192))) {
+          for await (const { id } of t.store.indexIds(schema, equality.column.name, pointRange(v, null))) {
             if (seen.has(id)) continue; // an array holding several listed values
             seen.add(id);
             ids.push(id);

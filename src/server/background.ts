@@ -100,13 +100,13 @@ export class BackgroundWork {
       this.health.set(t.name, h);
     }
     try {
-      const follower = this.#ctx.followers.get(t.name);
-      if (follower !== undefined) {
-        // A replica's follower applies commits as they come; waiting here would stall every
-        // other tenant's round for as long as NATS is away. Report what it last saw instead.
-        const st = follower.status();
+      // A replica's follower applies commits as they come; waiting here would stall every
+      // other tenant's round for as long as NATS is away. Report what it last saw instead.
+      const st = this.#ctx.followers.get(t.name)?.status();
+      if (st !== undefined) {
         if (st.last_error !== null && !st.connected) throw new RemError(st.last_error.code as ErrorCode, st.last_error.message, { tenant: t.name });
         h.lag = st.lag_commits;
+        if (st.apply_delay_ms !== null) this.#ctx.metrics.replicaDelay.set({ tenant: t.name }, st.apply_delay_ms);
       } else {
         const head = await t.log.head();
         if ((t.store.checkpoint?.seq ?? 0) < head.seq) await t.sync(head.seq);
@@ -114,8 +114,6 @@ export class BackgroundWork {
       }
       h.checkedAt = Date.now();
       this.#ctx.metrics.lag.set({ tenant: t.name }, h.lag);
-      const delay = this.#ctx.followers.get(t.name)?.status().apply_delay_ms;
-      if (delay !== undefined && delay !== null) this.#ctx.metrics.replicaDelay.set({ tenant: t.name }, delay);
       await this.#embed(t, h);
       await this.#snapshot(t, h);
       h.error = null;

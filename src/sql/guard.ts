@@ -1,6 +1,7 @@
 import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from "@duckdb/node-api";
 import { RemError } from "../errors.js";
 import { sqlError } from "./errors.js";
+import { MAX_SQL_LENGTH } from "./limits.js";
 
 /**
  * Which SQL `rem sql` runs: exactly one read-only statement. Three layers,
@@ -21,8 +22,7 @@ import { sqlError } from "./errors.js";
 /** Leading keywords of read-only statements. */
 const QUERY_STARTS = new Set(["SELECT", "WITH", "VALUES", "FROM", "TABLE", "DESCRIBE", "DESC", "SHOW", "SUMMARIZE", "PIVOT", "UNPIVOT", "EXPLAIN", "("]);
 
-/** Longest SQL text accepted. */
-export const MAX_SQL_LENGTH = 100_000;
+export { MAX_SQL_LENGTH } from "./limits.js";
 
 /** Refuses anything but one read-only statement; returns it prepared (the caller runs and destroys it). */
 export async function prepareReadOnly(conn: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {

@@ -130,5 +130,4 @@ export function toTable(r: SqlRows): string {
   return out.join("\n") + "\n";
 }
 
-export type SqlFormat = "json" | "csv" | "table";
-export const SQL_FORMATS: readonly SqlFormat[] = ["json", "csv", "table"];
+export { SQL_FORMATS, type SqlFormat } from "./limits.js";

@@ -10,6 +10,7 @@ import { addEdge, deleteEntity, insertEntities, registerSchema } from "../../src
 import { searchEntities } from "../../src/query/search.js";
 import type { ProjectionStore } from "../../projections/store/store.js";
 import type { ObjectStore } from "../../replay/archive/object-store.js";
+import { dumpStore as dumpAll } from "../support/store-dump.js";
 import { tempDir } from "../support/tmp.js";
 
 export const PASS = "archive test passphrase";
@@ -97,13 +98,8 @@ export async function populate(t: Tenant, rounds: number, start = 0): Promise<st
 }
 
 /** Every projection family but metadata and the HNSW change log (internal bookkeeping), as comparable text. */
-export async function dumpStore(store: ProjectionStore): Promise<string[]> {
-  const out: string[] = [];
-  const { meta: _meta, vlog: _vlog, ...families } = store.families();
-  for (const [name, f] of Object.entries(families)) {
-    for await (const [k, v] of f.iterator()) out.push(`${name} ${Buffer.from(k).toString("hex")} ${Buffer.from(v).toString("hex")}`);
-  }
-  return out;
+export function dumpStore(store: ProjectionStore): Promise<string[]> {
+  return dumpAll(store, { omit: ["vlog"] });
 }
 
 /** Search results (ids and scores) for a few queries: the HNSW indexes answer them. */

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { dumpStore } from "../support/store-dump.js";
 import type { Event } from "../../events/model/events.js";
 import type { JsonObject } from "../../events/model/json-value.js";
 import { tenantName, type Seq } from "../../events/model/ids.js";
@@ -76,16 +77,6 @@ function toEvent(o: Op): Event {
   }
 }
 
-/** Everything in the store but its metadata, as comparable text. */
-async function dump(store: ProjectionStore): Promise<string[]> {
-  const out: string[] = [];
-  const { meta: _meta, ...subs } = store.families();
-  for (const [name, sub] of Object.entries(subs)) {
-    for await (const [k, v] of sub.iterator()) out.push(`${name} ${Buffer.from(k).toString("hex")} ${Buffer.from(v).toString("hex")}`);
-  }
-  return out;
-}
-
 /**
  * Index consistency: the field index and key index hold exactly the entries the
  * live entities' current data produce, under their schema's current definition.
@@ -154,7 +145,7 @@ function describeRebuild(name: string, backend?: () => (dir: string) => Promise<
           const fx = await projectionFixture({ tenant: tenantName(`p${randomUUID().slice(0, 8)}`), backend: backend?.() });
           try {
             for (const ops of cs) await fx.commit(ops.map(toEvent));
-            const incremental = await dump(fx.store);
+            const incremental = await dumpStore(fx.store);
             await checkIndexes(fx.store);
 
             // The model agrees with what the store holds.
@@ -172,7 +163,7 @@ function describeRebuild(name: string, backend?: () => (dir: string) => Promise<
             // A full replay into an empty store.
             await fx.reopenStore("rebuilt");
             await fx.runner.catchUp();
-            expect(await dump(fx.store)).toEqual(incremental);
+            expect(await dumpStore(fx.store)).toEqual(incremental);
 
             // A crash after commit k (the store holds 1..k), then a restart that catches up.
             const k = crashPick % (cs.length + 1);
@@ -181,7 +172,7 @@ function describeRebuild(name: string, backend?: () => (dir: string) => Promise<
             expect(fx.store.checkpoint?.seq ?? 0).toBe(k);
             await fx.reopenStore("crashed");
             await fx.runner.catchUp();
-            expect(await dump(fx.store)).toEqual(incremental);
+            expect(await dumpStore(fx.store)).toEqual(incremental);
           } finally {
             await fx.close();
           }

@@ -8,6 +8,8 @@ import { registerSchema } from "../../src/node/writes.js";
 import { prepareReplica } from "../../replay/replica/setup.js";
 import { tempDir } from "../support/tmp.js";
 
+export { eventually } from "../support/eventually.js";
+
 export const NOTES = {
   title: "notes",
   type: "object",
@@ -79,13 +81,4 @@ export async function replicaNode(natsUrl: string, trust: Uint8Array | null, nam
       await tmp.cleanup();
     },
   };
-}
-
-export async function eventually<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

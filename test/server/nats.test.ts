@@ -2,19 +2,11 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tenantName } from "../../events/model/ids.js";
 import { openTenantLog } from "../../src/node/open-log.js";
+import { eventually } from "../support/eventually.js";
 import { useNatsServer } from "../support/nats-fixture.js";
 import { serverFixture, type ServerFixture } from "../support/server-fixture.js";
 
 const NOTES = { title: "notes", type: "object", properties: { text: { type: "string" } }, json_schema_extra: { name: "notes", key_field: "text" } };
-
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("the server on NATS JetStream", () => {
   const nats = useNatsServer();

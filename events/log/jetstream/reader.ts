@@ -2,6 +2,7 @@ import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from "@nat
 import type { NatsConnection } from "@nats-io/nats-core";
 import { RemError } from "../../../src/errors.js";
 import type { Seq, TenantName } from "../../model/ids.js";
+import { pause } from "../pause.js";
 import type { RawCommit } from "../types.js";
 import { isTransient, toRemError } from "./errors.js";
 import type { ConnectionWatch } from "./connection-watch.js";
@@ -122,7 +123,7 @@ export async function* readCommits(p: ReadCommitsParams): AsyncGenerator<RawComm
       throw failure ?? new RemError("REM_ERR_LOG_UNAVAILABLE", `tenant ${p.tenant}: reading stream ${p.stream} made no progress at commit ${next} for ${p.retryForMs} ms`, { tenant: p.tenant, seq: next });
     }
     attempt++;
-    await sleep(Math.min(MAX_BACKOFF_MS, 50 * 2 ** attempt), p.signal);
+    await pause(Math.min(MAX_BACKOFF_MS, 50 * 2 ** attempt), p.signal);
   }
   return false;
 }
@@ -174,15 +175,3 @@ function watch<T>(it: AsyncIterable<T>, fn: (value: T) => void): void {
   })();
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
-}

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { RemError } from "../../errors.js";
-import { analyticsOf } from "../../sql/analytics.js";
-import { SQL_FORMATS, toCsv, toTable, type SqlFormat } from "../../sql/results.js";
+import { SQL_FORMATS, type SqlFormat } from "../../sql/limits.js";
 import type { Manifest } from "../../../projections/parquet/manifest.js";
 import { intFlag } from "../context.js";
 import { printJson } from "../output.js";
@@ -27,6 +26,7 @@ export function registerExportCommands(program: Command): void {
       }
       printJson(
         await withTenant(cmd, "read", async (t, config) => {
+          const { analyticsOf } = await loadSql();
           const a = analyticsOf(t, config.dataDir);
           for (const s of schemas) {
             if (t.store.getSchemaRecord(s) === undefined) throw new RemError("REM_ERR_SCHEMA_NOT_FOUND", `no schema ${JSON.stringify(s)} in tenant ${t.name} (see \`rem schema list\`)`, { tenant: t.name, schema: s, field: "schema" });
@@ -59,6 +59,7 @@ export function registerExportCommands(program: Command): void {
         throw new RemError("REM_ERR_INVALID_ARGUMENT", `--format must be one of ${SQL_FORMATS.join(", ")}, got ${JSON.stringify(opts.format)}`, { field: "format" });
       }
       const format = opts.format as SqlFormat;
+      const { analyticsOf, toCsv, toTable } = await loadSql();
       const r = await withTenant(cmd, "read", (t, config) => analyticsOf(t, config.dataDir).sql(sql, { maxRows: opts.maxRows, timeoutMs: opts.timeoutMs }));
       if (format === "json") printJson(r.rows);
       else process.stdout.write(format === "csv" ? toCsv(r) : toTable(r));
@@ -77,4 +78,10 @@ function describe(m: Manifest | null, only: readonly string[] | null): object[] 
       bytes: [...s.base, ...s.deltas].reduce((n, f) => n + f.bytes, 0),
       columns: s.columns,
     }));
+}
+
+/** DuckDB (a native module of ~200 ms to load) only for the commands that use it, not for every `rem`. */
+async function loadSql() {
+  const [{ analyticsOf }, { toCsv, toTable }] = await Promise.all([import("../../sql/analytics.js"), import("../../sql/results.js")]);
+  return { analyticsOf, toCsv, toTable };
 }

@@ -5,7 +5,7 @@ import { openBackend, openKeystore } from "../../node/open-log.js";
 import { Tenant } from "../../node/tenant.js";
 import { Follower } from "../../../replay/replica/follower.js";
 import { prepareReplica } from "../../../replay/replica/setup.js";
-import { readReplicationStatus, redactUrl, writeReplicationStatus, type ReplicationStatus } from "../../../replay/replica/status.js";
+import { lagOf, readReplicationStatus, redactUrl, writeReplicationStatus, type ReplicationStatus } from "../../../replay/replica/status.js";
 import { configOf, intFlag } from "../context.js";
 import { note, printJson } from "../output.js";
 
@@ -120,13 +120,11 @@ async function withLiveHead(config: ReturnType<typeof configOf>, status: Replica
     const last = await backend.last();
     const seq = last?.seq ?? 0;
     const ts = last === null ? null : parseCommit(last.bytes, last.seq).header.ts;
-    const lag = Math.max(0, seq - status.position.seq);
     const at = status.position.ts === null ? null : Date.parse(status.position.ts);
     return {
       ...status,
       head: { seq, ts: ts === null ? null : new Date(ts).toISOString(), checked_at: new Date().toISOString() },
-      lag_commits: lag,
-      lag_ms: lag === 0 || ts === null ? 0 : Math.max(0, ts - (at ?? ts)),
+      ...lagOf({ seq, ts }, { seq: status.position.seq, ts: at }),
     };
   } finally {
     await backend.close();

@@ -1,8 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { analyticsOf } from "../../sql/analytics.js";
-import { MAX_SQL_LENGTH } from "../../sql/guard.js";
-import { toCsv, toTable } from "../../sql/results.js";
+import { MAX_SQL_LENGTH } from "../../sql/limits.js";
 import { withRequestTenant, type ServerContext } from "../context.js";
 import { minSeqQuery, SEQ_HEADER, tenantHeaders } from "./schemas-common.js";
 
@@ -32,6 +30,8 @@ export function sqlRoutes(ctx: ServerContext): FastifyPluginAsyncZod {
       },
       async (req, reply) => {
         const b = req.body;
+        // DuckDB loads with the first SQL request, not with every server.
+        const [{ analyticsOf }, { toCsv, toTable }] = await Promise.all([import("../../sql/analytics.js"), import("../../sql/results.js")]);
         const r = await withRequestTenant(ctx, req, (t) => analyticsOf(t, ctx.config.dataDir).sql(b.sql, { maxRows: b.max_rows }));
         void reply.header(SEQ_HEADER, String(r.seq));
         if (b.format === "csv") return reply.type("text/csv; charset=utf-8").send(toCsv(r));
