@@ -20,6 +20,7 @@ import { checkHeadSignature, manifestKey, requireManifest, tenantPrefix, type Ma
 import type { ObjectStore } from "./archive/object-store.js";
 import { SegmentFileWriter } from "./archive/segment-writer.js";
 import { restoreSnapshot } from "./archive/snapshot.js";
+import { checkSnapshotSignature } from "./archive/snapshot-signature.js";
 
 export type RestorePhase = "download" | "snapshot" | "projections" | "vectors" | "publish";
 
@@ -332,6 +333,8 @@ async function makePlan(o: RestoreOptions, m: Manifest): Promise<RestorePlan> {
   }
   const segs: ManifestSegment[] = m.segments.filter((s) => s.first_seq <= targetMax);
   const snapshot = o.useSnapshot === false ? null : pickSnapshot(m, targetMax, o.untilTime);
+  // Checked here, from the manifest alone, so --dry-run reports a snapshot that would be refused.
+  if (snapshot !== null) checkSnapshotSignature(tenant, snapshot, o.keystore.trustedKeys(), o.store.url(manifestKey(tenant)));
   const tenantDir = layout.tenant(o.dataDir, tenant);
   return {
     tenant,

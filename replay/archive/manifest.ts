@@ -63,6 +63,9 @@ const SnapshotSchema = z.strictObject({
   /** The projection store format (projections/store/store.ts STORE_FORMAT) the dump was taken with. */
   store_format: z.number().int().min(1),
   objects: z.array(SnapshotObjectSchema).min(1),
+  /** The signer and its Ed25519 signature over the entry (replay/archive/snapshot-signature.ts); absent in archives from before snapshots were signed, which restores refuse to load. */
+  key_id: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+  signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/).optional(),
 });
 
 const ManifestSchema = z.strictObject({

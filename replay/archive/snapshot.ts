@@ -7,6 +7,8 @@ import { STORE_FORMAT, type ProjectionStore } from "../../projections/store/stor
 import type { Archiver } from "./archiver.js";
 import { objectKey, snapshotDir, type Manifest, type ManifestSnapshot } from "./manifest.js";
 import type { ObjectStore } from "./object-store.js";
+import { signSnapshot } from "./snapshot-signature.js";
+import type { Signer } from "../../events/signing.js";
 
 /**
  * Projection snapshots in an archive (docs/event-format.md §10.4): the
@@ -15,7 +17,8 @@ import type { ObjectStore } from "./object-store.js";
  * snapshot directory as files (`vectors/…`). Files are uploaded in parts of at
  * most PART_BYTES, each part an object `snapshots/<seq>/<file>.<part, 5 digits>`
  * with its size and BLAKE3 in the manifest. A restore loads the newest snapshot
- * at or below its target and replays only the log after it.
+ * at or below its target and replays only the log after it. Each snapshot
+ * entry is signed by the node's key (snapshot-signature.ts).
  */
 export const PART_BYTES = 64 * 1024 * 1024;
 const KV_MAGIC = Buffer.from("RKV1", "ascii");
@@ -33,6 +36,8 @@ export interface TakeSnapshotOptions {
   readonly projections: ProjectionStore;
   /** The tenant's HNSW snapshot directory (projections/vectors), already snapshotted by the caller. */
   readonly vectorsDir: string;
+  /** Signs the snapshot entry (the node's signing key): restores load only snapshots signed by a trusted key. */
+  readonly signer: Signer;
   /** Keep this many snapshots (newest first) in the manifest; older ones' objects are deleted after it is written. Default 2. */
   readonly keep?: number;
   readonly partBytes?: number;
@@ -108,14 +113,14 @@ export async function uploadSnapshot(o: TakeSnapshotOptions): Promise<SnapshotSu
       await putFile(f, `vectors/${name}/${relative(join(o.vectorsDir, name), f).split(sep).join("/")}`, partBytes, put);
     }
   }
-  const snapshot: ManifestSnapshot = {
+  const signed = {
     seq: cp.seq,
     hash: toHex(cp.hash),
     ts: cp.ts,
-    created_at: new Date().toISOString(),
     store_format: STORE_FORMAT,
     objects: objects.map((x) => ({ key: x.key, bytes: x.bytes, blake3: x.blake3 })),
   };
+  const snapshot: ManifestSnapshot = { ...signed, created_at: new Date().toISOString(), ...signSnapshot(tenant, signed, o.signer) };
   const keep = Math.max(1, o.keep ?? 2);
   const m = archiver.manifest;
   const all = [...m.snapshots, snapshot].sort((a, b) => b.seq - a.seq);

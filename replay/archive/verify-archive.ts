@@ -8,6 +8,7 @@ import { verifyLog, type VerifySummary } from "../verify.js";
 import { ArchiveBackend, annotateArchiveError } from "./archive-backend.js";
 import { checkHeadSignature, manifestKey, objectKey, requireManifest, tenantPrefix } from "./manifest.js";
 import type { ObjectStore } from "./object-store.js";
+import { checkSnapshotSignature } from "./snapshot-signature.js";
 
 export interface VerifyArchiveOptions {
   readonly store: ObjectStore;
@@ -33,7 +34,8 @@ export interface VerifyArchiveSummary extends Omit<VerifySummary, "backend"> {
  * BLAKE3 against the manifest, header, frame CRCs, sequences), the hash chain
  * from commit 1, every commit's signature, decryptability when the keys are
  * there, that the last commit is exactly the manifest's signed head, and that
- * every snapshot object exists with its recorded size. Throws the first failure
+ * every snapshot is signed by a trusted key and its objects exist with their
+ * recorded sizes. Throws the first failure
  * as a RemError naming the object and sequence.
  */
 export async function verifyArchive(o: VerifyArchiveOptions): Promise<VerifyArchiveSummary> {
@@ -61,6 +63,7 @@ export async function verifyArchive(o: VerifyArchiveOptions): Promise<VerifyArch
     }
   }
   for (const snap of manifest.snapshots) {
+    checkSnapshotSignature(tenant, snap, o.keystore.trustedKeys(), where);
     for (const x of snap.objects) {
       const info = await store.head(objectKey(tenant, x.key));
       const url = store.url(objectKey(tenant, x.key));

@@ -171,7 +171,7 @@ describe("archive → restore", () => {
     const { store, archiver } = await archiveAll(prefix);
     const vectors = await source.tenant.vectors();
     await vectors.snapshot();
-    const snap = await uploadSnapshot({ archiver, projections: source.tenant.store, vectorsDir: layout.vectors(source.dir, source.tenant.name) });
+    const snap = await uploadSnapshot({ archiver, projections: source.tenant.store, vectorsDir: layout.vectors(source.dir, source.tenant.name), signer: await source.keystore.signer() });
     expect(snap.seq).toBe(source.tenant.store.checkpoint!.seq);
     expect(snap.objects).toBeGreaterThan(1);
     await populate(source.tenant, 2, 200);
@@ -211,13 +211,13 @@ describe("archive → restore", () => {
     // Retention: keep 1 → the older snapshot's objects are deleted after the manifest stops listing them.
     await source.tenant.sync();
     await vectors.snapshot();
-    const second = await uploadSnapshot({ archiver: await Archiver.open(source.tenant.log, store), projections: source.tenant.store, vectorsDir: layout.vectors(source.dir, source.tenant.name), keep: 1 });
+    const second = await uploadSnapshot({ archiver: await Archiver.open(source.tenant.log, store), projections: source.tenant.store, vectorsDir: layout.vectors(source.dir, source.tenant.name), keep: 1, signer: await source.keystore.signer() });
     expect(second.deleted_snapshots).toEqual([snap.seq]);
     const { keys } = await checkManifestObjects(store, source.tenant.name);
     expect(keys.filter((k) => k.includes(`/snapshots/${String(snap.seq).padStart(20, "0")}/`))).toEqual([]);
     expect((await readManifest(store, source.tenant.name))!.manifest.snapshots.map((s) => s.seq)).toEqual([second.seq]);
     // The same checkpoint again: nothing is replaced.
-    const same = await uploadSnapshot({ archiver: await Archiver.open(source.tenant.log, store), projections: source.tenant.store, vectorsDir: layout.vectors(source.dir, source.tenant.name), keep: 1 });
+    const same = await uploadSnapshot({ archiver: await Archiver.open(source.tenant.log, store), projections: source.tenant.store, vectorsDir: layout.vectors(source.dir, source.tenant.name), keep: 1, signer: await source.keystore.signer() });
     expect(same).toMatchObject({ seq: second.seq, unchanged: true, objects: 0 });
     store.close();
   });

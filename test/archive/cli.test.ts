@@ -106,6 +106,31 @@ describe("rem archive / verify --from / replay through the real CLI", () => {
     }
   });
 
+  it("rem archive --snapshot signs the snapshot with the node's key (so it needs the passphrase); rem replay uses it", async () => {
+    const snapUrl = `s3://${s3.server.bucket}/snap`;
+    const locked = await a(["archive", "--s3", snapUrl, ...ep(), "--snapshot"], undefined, { REM_PASSPHRASE: undefined });
+    expect(locked.code).toBe(1);
+    expect(locked.error?.code).toBe("REM_ERR_PASSPHRASE_REQUIRED");
+    const arch = await a(["archive", "--s3", snapUrl, ...ep(), "--snapshot"]);
+    expect(arch.code, arch.stderr).toBe(0);
+    const seq = (arch.json as { snapshot: { seq: number } }).snapshot.seq;
+    expect(seq).toBeGreaterThan(3);
+
+    const t = node("t");
+    expect((await t(["key-gen", "--kdf-cost", "10"])).code).toBe(0);
+    const pub = join(root.path, "a2.pub.json");
+    await writeFile(pub, (await a(["key", "export-public"])).stdout);
+    expect((await t(["key", "trust", pub])).code).toBe(0);
+    const audit = await t(["verify", "--from", snapUrl, ...ep()]);
+    expect(audit.code, audit.stdout + audit.stderr).toBe(0);
+    expect(audit.json).toMatchObject({ ok: true, snapshots: [{ seq }] });
+    const r = await t(["replay", "--from", snapUrl, ...ep()]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({ restored: true, snapshot_used: seq });
+    const query = await t(["query", "SELECT COUNT(*) FROM articles"]);
+    expect(query.json).toEqual([{ count: 13 }]);
+  });
+
   it("rem archive --follow uploads as commits arrive and stops cleanly on SIGTERM", async () => {
     const f = node("f");
     expect((await f(["init", "--kdf-cost", "10"])).code).toBe(0);

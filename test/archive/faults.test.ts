@@ -7,6 +7,9 @@ import { Archiver } from "../../replay/archive/archiver.js";
 import { encodeManifest, readManifest, type Manifest } from "../../replay/archive/manifest.js";
 import type { ObjectStore } from "../../replay/archive/object-store.js";
 import { verifyArchive } from "../../replay/archive/verify-archive.js";
+import { uploadSnapshot } from "../../replay/archive/snapshot.js";
+import { signSnapshot } from "../../replay/archive/snapshot-signature.js";
+import { generateSigningSeed, signerFromSeed } from "../../events/signing.js";
 import { restoreFromArchive } from "../../replay/restore.js";
 import { startFlakyProxy } from "../support/flaky-proxy.js";
 import { testStore, useS3Server } from "../support/s3-server.js";
@@ -192,5 +195,85 @@ describe("flaky S3 (500, 503 SlowDown, connection resets, lost answers)", () => 
       flaky.close();
       await proxy.close();
     }
+  });
+});
+
+describe("projection snapshots are signed: a restore loads only a snapshot signed by a trusted key", () => {
+  /** A copy of the pristine archive plus a signed snapshot of the source's projections at the archived head. */
+  async function withSnapshot() {
+    const c = await copy();
+    await source.tenant.sync();
+    await (await source.tenant.vectors()).snapshot();
+    // Other tests may have written since the pristine archive: archive up to the checkpoint first.
+    const archiver = await Archiver.open(source.tenant.log, c.store);
+    await archiver.archive({ segmentBytes: 4 * 1024 });
+    const summary = await uploadSnapshot({
+      archiver,
+      projections: source.tenant.store,
+      vectorsDir: layout.vectors(source.dir, source.tenant.name),
+      signer: await source.keystore.signer(),
+    });
+    const manifest = (await readManifest(c.store, source.tenant.name))!.manifest;
+    return { ...c, manifest, snap: manifest.snapshots.find((s) => s.seq === summary.seq)! };
+  }
+
+  it("a genuine snapshot verifies and is used", async () => {
+    const { store, snap } = await withSnapshot();
+    const target = await targetNode(source);
+    try {
+      expect(snap.key_id).toBe((await source.keystore.signer()).keyId);
+      const audit = await verifyArchive({ store, tenant: source.tenant.name, keystore: target.keystore });
+      expect(audit.snapshots.map((s) => s.seq)).toEqual([snap.seq]);
+      const r = await restoreFromArchive({ store, tenant: source.tenant.name, dataDir: target.dir, keystore: target.keystore });
+      expect(r.snapshot_used).toBe(snap.seq);
+    } finally {
+      await target.close();
+      store.close();
+    }
+  });
+
+  it("a store dump with a planted record, its object hash and manifest entry made consistent: the signature catches it", async () => {
+    const { store, manifest, snap, url } = await withSnapshot();
+    const part = snap.objects.find((x) => x.key.includes("/store.kv."))!;
+    const planted = Buffer.from("entities\0planted-record");
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(planted.length, 0);
+    head.writeUInt32BE(planted.length, 4);
+    const bytes = Buffer.concat([await store.get(`acme/${part.key}`), head, planted, planted]);
+    await store.put(`acme/${part.key}`, bytes);
+    const objects = snap.objects.map((x) => (x === part ? { ...x, bytes: bytes.length, blake3: toHex(blake3(bytes)) } : x));
+    await store.put("acme/manifest.json", encodeManifest({ ...manifest, snapshots: manifest.snapshots.map((s) => (s === snap ? { ...s, objects } : s)) }));
+    await expectFailure(store, { code: "REM_ERR_BAD_SIGNATURE", object: url("manifest.json"), seq: snap.seq });
+  });
+
+  it("an unsigned snapshot entry is refused; --no-snapshot restores from the log instead", async () => {
+    const { store, manifest, snap, url } = await withSnapshot();
+    const { key_id: _k, signature: _s, ...unsigned } = snap;
+    await store.put("acme/manifest.json", encodeManifest({ ...manifest, snapshots: manifest.snapshots.map((s) => (s === snap ? unsigned : s)) }));
+    const target = await targetNode(source);
+    try {
+      const err = await restoreFromArchive({ store, tenant: source.tenant.name, dataDir: target.dir, keystore: target.keystore, dryRun: true }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "REM_ERR_BAD_SIGNATURE", details: { object: url("manifest.json"), seq: snap.seq } });
+      expect((err as Error).message).toContain("--no-snapshot");
+      const r = await restoreFromArchive({ store, tenant: source.tenant.name, dataDir: target.dir, keystore: target.keystore, useSnapshot: false });
+      expect(r).toMatchObject({ restored: true, snapshot_used: null });
+      const restored = await openRestored(target, source.tenant.name);
+      try {
+        expect(await dumpStore(restored.store)).toEqual(await dumpStore(source.tenant.store));
+      } finally {
+        await restored.close();
+      }
+    } finally {
+      await target.close();
+      store.close();
+    }
+  });
+
+  it("a snapshot signed by a key the target does not trust", async () => {
+    const { store, manifest, snap, url } = await withSnapshot();
+    const stranger = signerFromSeed(generateSigningSeed().seed);
+    const resigned = { ...snap, ...signSnapshot(source.tenant.name, snap, stranger) };
+    await store.put("acme/manifest.json", encodeManifest({ ...manifest, snapshots: manifest.snapshots.map((s) => (s === snap ? resigned : s)) }));
+    await expectFailure(store, { code: "REM_ERR_UNKNOWN_KEY", object: url("manifest.json"), seq: snap.seq });
   });
 });

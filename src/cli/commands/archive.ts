@@ -100,7 +100,9 @@ async function archiveOnce(archiver: Archiver, segmentBytes: number) {
 
 /** Catches the projections up, archives the log, then uploads a snapshot of the projections at their checkpoint. */
 async function archiveWithSnapshot(config: RemConfig, store: ObjectStore, opts: ArchiveFlags) {
-  const keystore = await openKeystore(config, false);
+  // Unlocked: the snapshot is signed with the node's key (a restore loads only signed snapshots).
+  const keystore = await openKeystore(config, true);
+  const signer = await keystore.signer();
   const tenant = await Tenant.open(config, config.tenant, { keystore, write: false });
   try {
     const archiver = await Archiver.open(tenant.log, store);
@@ -108,7 +110,7 @@ async function archiveWithSnapshot(config: RemConfig, store: ObjectStore, opts: 
     // The HNSW indexes as of the store's checkpoint: loaded (or built), snapshotted to disk, then uploaded with the store.
     const vectors = await tenant.vectors();
     await vectors.snapshot();
-    const snapshot = await uploadSnapshot({ archiver, projections: tenant.store, vectorsDir: layout.vectors(config.dataDir, config.tenant), keep: opts.keepSnapshots });
+    const snapshot = await uploadSnapshot({ archiver, projections: tenant.store, vectorsDir: layout.vectors(config.dataDir, config.tenant), keep: opts.keepSnapshots, signer });
     return { ...summary, snapshot };
   } finally {
     await tenant.close();
