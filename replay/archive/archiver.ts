@@ -6,6 +6,8 @@ import type { TenantLog } from "../../events/log/tenant-log.js";
 import { emptyManifest, encodeManifest, headOf, manifestKey, objectKey, readManifest, segmentKey, tenantPrefix, type Manifest, type ManifestSegment } from "./manifest.js";
 import type { ObjectStore } from "./object-store.js";
 import { encodeSegment, segmentSize } from "./segment-writer.js";
+import { putImmutable } from "./immutable.js";
+import { compactArchive, FOLLOW_COMPACT_SEGMENTS, type CompactOptions, type CompactSummary, type MergeEvent } from "./compact.js";
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_DELAY_MS = 10_000;
@@ -24,6 +26,16 @@ export interface FollowArchiveOptions extends ArchiveOptions {
   readonly signal: AbortSignal;
   /** Upload what has arrived at most this long after its first commit (default 10 s). */
   readonly maxDelayMs?: number;
+  /**
+   * Merge small segments as they accumulate (default true): once a run of
+   * FOLLOW_COMPACT_SEGMENTS small segments exists it becomes one object, and
+   * replaced objects are deleted after the grace period (compact.ts).
+   */
+  readonly compact?: boolean;
+  /** Grace period before replaced objects are deleted (default 15 min). */
+  readonly retireGraceMs?: number;
+  /** Called after each merge. */
+  readonly onMerge?: (e: MergeEvent) => void;
   /** A transient upload failure (store unreachable after the retries) is reported here and retried later instead of ending the run. */
   readonly onError?: (err: RemError) => void;
 }
@@ -203,6 +215,15 @@ export class Archiver {
         commits += n;
         since = Date.now();
       }
+      if (options.compact !== false) {
+        try {
+          await this.compact({ segmentBytes, minSegments: FOLLOW_COMPACT_SEGMENTS, graceMs: options.retireGraceMs, onMerge: options.onMerge });
+        } catch (err) {
+          // Compaction only tidies: the commits are archived. A transient failure is retried after the next upload.
+          if (!isRemError(err, "REM_ERR_ARCHIVE_UNAVAILABLE") || options.onError === undefined) throw err;
+          options.onError(err);
+        }
+      }
       return true;
     };
     const it = this.log.follow(this.#nextSeq(), { after: this.#position(), signal })[Symbol.asyncIterator]();
@@ -239,10 +260,15 @@ export class Archiver {
     return this.#summary(started, uploaded, commits, bytes);
   }
 
+  /** Merges runs of small segments into larger objects (compact.ts). */
+  compact(options: CompactOptions): Promise<CompactSummary> {
+    return compactArchive(this, options);
+  }
+
   /**
-   * Replaces the manifest with `next` (which must keep every segment of the
-   * current one). Checks first that nobody else replaced it since we read or
-   * wrote it.
+   * Replaces the manifest with `next` (which must hold the same chain of
+   * commits, possibly in fewer objects, or extend it). Checks first that
+   * nobody else replaced it since we read or wrote it.
    */
   async writeManifest(next: Manifest): Promise<void> {
     const key = manifestKey(this.log.tenant);
@@ -305,24 +331,7 @@ export class Archiver {
       last_ts: last.ts,
     };
     const key = objectKey(tenant, entry.key);
-    // Objects are immutable: one already there (a run that stopped before its manifest) must be identical.
-    const existing = await this.store.head(key);
-    let uploaded = true;
-    if (existing !== null) {
-      if (existing.size !== bytes.length || (existing.metadata?.blake3 !== undefined && existing.metadata.blake3 !== digest)) {
-        throw new RemError("REM_ERR_ARCHIVE_CONFLICT", `${this.store.url(key)} already exists with other content; archive objects are never overwritten`, {
-          tenant,
-          object: this.store.url(key),
-          seq: first.seq,
-        });
-      }
-      if (existing.metadata?.blake3 === undefined && toHex(blake3(await this.store.get(key))) !== digest) {
-        throw new RemError("REM_ERR_ARCHIVE_CONFLICT", `${this.store.url(key)} already exists with other content; archive objects are never overwritten`, { tenant, object: this.store.url(key), seq: first.seq });
-      }
-      uploaded = false;
-    } else {
-      await this.store.put(key, bytes, { metadata: { blake3: digest, "first-seq": String(first.seq), "last-seq": String(last.seq) } });
-    }
+    const uploaded = await putImmutable(this.store, key, bytes, digest, { tenant, seq: first.seq, metadata: { "first-seq": String(first.seq), "last-seq": String(last.seq) } });
     const m = this.#manifest;
     const encrypted = m.segments.length === 0 ? first.encrypted : m.encrypted;
     await this.writeManifest({ ...m, encrypted, updated_at: new Date().toISOString(), segments: [...m.segments, entry], head: headOf({ ...last, signature: last.parsed.signature }) });

@@ -78,6 +78,12 @@ const ManifestSchema = z.strictObject({
   segments: z.array(SegmentSchema),
   head: HeadSchema.nullable(),
   snapshots: z.array(SnapshotSchema),
+  /**
+   * Segment objects a compaction replaced (replay/archive/compact.ts): no longer
+   * part of the archive, deleted once `retired_at` is older than the grace
+   * period, so a restore that read an older manifest can still finish.
+   */
+  retired: z.array(z.strictObject({ key: KEY, retired_at: z.string() })).optional(),
 });
 
 export type ManifestSegment = z.infer<typeof SegmentSchema>;

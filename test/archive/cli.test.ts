@@ -131,6 +131,22 @@ describe("rem archive / verify --from / replay through the real CLI", () => {
     expect(query.json).toEqual([{ count: 13 }]);
   });
 
+  it("rem archive --compact merges small segment objects; the archive still verifies", async () => {
+    const url = `s3://${s3.server.bucket}/compact`;
+    const first = await a(["archive", "--s3", url, ...ep(), "--segment-bytes", "4096"]);
+    expect(first.code, first.stderr).toBe(0);
+    const before = (first.json as { segments_total: number }).segments_total;
+    expect(before).toBeGreaterThan(2);
+    const r = await a(["archive", "--s3", url, ...ep(), "--compact", "--segment-bytes", String(1024 * 1024)]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = r.json as { segments_total: number; compaction: { merged: number; retired: number; segments_before: number } };
+    expect(out.compaction).toMatchObject({ merged: 1, retired: before, segments_before: before });
+    expect(out.segments_total).toBe(1);
+    const audit = await a(["verify", "--from", url, ...ep()]);
+    expect(audit.code, audit.stdout + audit.stderr).toBe(0);
+    expect(audit.json).toMatchObject({ ok: true, segments: 1 });
+  });
+
   it("rem archive --follow uploads as commits arrive and stops cleanly on SIGTERM", async () => {
     const f = node("f");
     expect((await f(["init", "--kdf-cost", "10"])).code).toBe(0);

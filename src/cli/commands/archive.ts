@@ -7,6 +7,7 @@ import { requireTenantMeta } from "../../node/tenant-meta.js";
 import { Tenant } from "../../node/tenant.js";
 import { Archiver, DEFAULT_MAX_DELAY_MS, DEFAULT_SEGMENT_BYTES } from "../../../replay/archive/archiver.js";
 import { requireManifest } from "../../../replay/archive/manifest.js";
+import { DEFAULT_RETIRE_GRACE_MS } from "../../../replay/archive/compact.js";
 import { openArchiveUrl, type ObjectStore } from "../../../replay/archive/object-store.js";
 import { uploadSnapshot } from "../../../replay/archive/snapshot.js";
 import { verifyArchive } from "../../../replay/archive/verify-archive.js";
@@ -22,6 +23,9 @@ interface ArchiveFlags {
   segmentBytes: number;
   snapshot?: boolean;
   keepSnapshots: number;
+  /** undefined unless --compact or --no-compact is given. */
+  compact?: boolean;
+  retireGrace: number;
 }
 
 export function registerArchive(program: Command): void {
@@ -35,6 +39,9 @@ export function registerArchive(program: Command): void {
     .option("--segment-bytes <n>", "cut a segment object at this size", intFlag("segment-bytes", 4096), DEFAULT_SEGMENT_BYTES)
     .option("--snapshot", "also upload a projection snapshot (store dump + HNSW indexes) at the projections' checkpoint; needs the projections not open elsewhere")
     .option("--keep-snapshots <n>", "with --snapshot: keep this many snapshots, delete older ones", intFlag("keep-snapshots", 1), 2)
+    .option("--compact", "after archiving, merge runs of small segment objects into segments of up to --segment-bytes (--follow does it as it goes)")
+    .option("--no-compact", "with --follow: do not merge small segments")
+    .option("--retire-grace <seconds>", "delete replaced segment objects only this long after a compaction replaced them", intFlag("retire-grace", 0), DEFAULT_RETIRE_GRACE_MS / 1000)
     .action(async (opts: ArchiveFlags, cmd: Command) => {
       const config = configOf(cmd);
       if (opts.follow && opts.snapshot) throw new RemError("REM_ERR_INVALID_ARGUMENT", "--snapshot runs once; run it separately from --follow (see docs/operations.md)", { field: "snapshot" });
@@ -57,7 +64,9 @@ export function registerArchive(program: Command): void {
         try {
           const archiver = await Archiver.open(log, store);
           if (!opts.follow) {
-            printJson(await archiveOnce(archiver, opts.segmentBytes));
+            const summary = await archiveOnce(archiver, opts.segmentBytes);
+            if (opts.compact !== true) printJson(summary);
+            else printJson({ ...summary, compaction: await archiver.compact({ segmentBytes: opts.segmentBytes, graceMs: opts.retireGrace * 1000 }), segments_total: archiver.manifest.segments.length });
             return;
           }
           const stop = new AbortController();
@@ -69,7 +78,10 @@ export function registerArchive(program: Command): void {
               signal: stop.signal,
               maxDelayMs: opts.maxDelay * 1000,
               segmentBytes: opts.segmentBytes,
+              compact: opts.compact !== false,
+              retireGraceMs: opts.retireGrace * 1000,
               onUpload: (e) => void printJsonLine({ event: "uploaded", ...e }),
+              onMerge: (e) => void printJsonLine({ event: "merged", ...e }),
               onError: (err) => note(`upload failed, will retry: ${JSON.stringify(err.toJSON())}`),
             });
             await printJsonLine({ event: "stopped", ...summary });
