@@ -6,6 +6,9 @@ import type { Cleanup } from "../lib/cleanup.js";
 import { progress } from "../lib/report.js";
 import { nowMs } from "../lib/timing.js";
 import { inFlight } from "../lib/window.js";
+import { collectRows, rawPutSeconds } from "../lib/raw-leveldb.js";
+import { tempDir } from "../../test/support/tmp.js";
+import { join } from "node:path";
 import type { NatsEnv } from "../log/nats-env.js";
 import type { ReplicationBenchConfig } from "./config.js";
 import { noteEvent } from "./workload.js";
@@ -17,12 +20,20 @@ export interface CatchUpSample {
   readonly raw: number;
   readonly events: number;
   readonly commits: number;
+  /** Rows the replica's projection store holds afterwards (records, id, key and index entries, metadata). */
+  readonly rows: number;
+  /**
+   * Events/s if applying cost only the LevelDB writes: the same rows, read back
+   * from the replica's store, put into a fresh LevelDB in batches (raw-leveldb.ts).
+   */
+  readonly rawLevelDb: number;
 }
 
 /**
  * Catch-up after a long disconnect: the primary writes `catchUpEvents` while no
  * replica runs; then a replica starts from an empty data dir and catches up
- * with the head. The baseline reads the same stream with a bare ordered consumer.
+ * with the head. Baselines: a bare ordered consumer reading the same stream,
+ * and raw LevelDB writing the rows the replica ended up with.
  */
 export async function catchUpBench(env: NatsEnv, cfg: ReplicationBenchConfig, rep: number, cleanup: Cleanup): Promise<CatchUpSample> {
   const name = `catchup${rep}`;
@@ -45,7 +56,15 @@ export async function catchUpBench(env: NatsEnv, cfg: ReplicationBenchConfig, re
   const res = await r.sync(head);
   const remS = (nowMs() - t0) / 1000;
   if (r.store.checkpoint?.seq !== head) throw new Error(`replica stopped at ${r.store.checkpoint?.seq}, head ${head}`);
+  const rows = await collectRows(r.store.db);
   await doneReplica();
+  const tmp = await tempDir("rem-bench-raw-ldb-");
+  let rawLevelDbS: number;
+  try {
+    rawLevelDbS = await rawPutSeconds(join(tmp.path, "db"), rows);
+  } finally {
+    await tmp.cleanup();
+  }
 
   const consumer = await env.js.consumers.get(streamName(tenantName(name)), { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: 1 });
   const t1 = nowMs();
@@ -56,5 +75,5 @@ export async function catchUpBench(env: NatsEnv, cfg: ReplicationBenchConfig, re
   const rawS = (nowMs() - t1) / 1000;
   await consumer.delete().catch(() => undefined);
   await done();
-  return { rem: res.events / remS, raw: res.events / rawS, events: res.events, commits: res.commits };
+  return { rem: res.events / remS, raw: res.events / rawS, events: res.events, commits: res.commits, rows: rows.length, rawLevelDb: res.events / rawLevelDbS };
 }

@@ -32,10 +32,10 @@ export const replicationSuite: Suite = {
     const samples: CatchUpSample[] = [];
     for (let rep = 0; rep < cfg.reps; rep++) {
       const s = await catchUpBench(env, cfg, rep, cleanup);
-      progress(`  rep ${rep}: REM ${Math.round(s.rem)} events/s | raw consume ${Math.round(s.raw)} events/s`);
+      progress(`  rep ${rep}: REM ${Math.round(s.rem)} events/s | raw consume ${Math.round(s.raw)} events/s | raw LevelDB of the same ${s.rows} rows ${Math.round(s.rawLevelDb)} events/s`);
       samples.push(s);
     }
-    const catchUp = { rem: median(samples.map((s) => s.rem)), raw: median(samples.map((s) => s.raw)) };
+    const catchUp = { rem: median(samples.map((s) => s.rem)), raw: median(samples.map((s) => s.raw)), rawLevelDb: median(samples.map((s) => s.rawLevelDb)) };
 
     progress(`restore of ${cfg.restoreEvents} events from S3 (s3rver on loopback) with projections`);
     const tmp = await tempDir("rem-bench-restore-");
@@ -58,7 +58,7 @@ export const replicationSuite: Suite = {
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, nats: env.serverVersion, loadAvg1mBefore: loadBefore, loadAvg1mAfter: loadavg()[0] },
       config: cfg,
       lag: { ...lag, ratioP50VsRaw: ratio(lag.rem.p50, lag.raw.p50), ratioP99VsRaw: ratio(lag.rem.p99, lag.raw.p99) },
-      catchUp: { eventsPerS: catchUp, ratioVsRaw: ratio(catchUp.rem, catchUp.raw), samples },
+      catchUp: { eventsPerS: catchUp, ratioVsRaw: ratio(catchUp.rem, catchUp.raw), ratioVsRawLevelDb: ratio(catchUp.rem, catchUp.rawLevelDb), samples },
       restore,
       targets,
     };
