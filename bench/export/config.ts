@@ -14,6 +14,6 @@ export interface ExportBenchConfig {
 
 export function exportBenchConfig(quick: boolean): ExportBenchConfig {
   return quick
-    ? { mode: "quick", rows: 100_000, perCommit: 1000, exportReps: 3, sqlReps: 9, changes: 1000 }
-    : { mode: "full", rows: 1_000_000, perCommit: 1000, exportReps: 3, sqlReps: 15, changes: 10_000 };
+    ? { mode: "quick", rows: 100_000, perCommit: 1000, exportReps: 5, sqlReps: 9, changes: 1000 }
+    : { mode: "full", rows: 1_000_000, perCommit: 1000, exportReps: 5, sqlReps: 15, changes: 10_000 };
 }

@@ -12,6 +12,7 @@ import { progress } from "../lib/report.js";
 import { summarize, type Summary } from "../lib/stats.js";
 import { nowMs } from "../lib/timing.js";
 import type { ExportBenchConfig } from "./config.js";
+import { cpuNow, cpuSince } from "./cpu.js";
 import { SCHEMA, upsert } from "./workload.js";
 
 /**
@@ -41,6 +42,11 @@ export interface ExportRuns {
   readonly rem: Summary;
   /** Seconds per DuckDB COPY of the same rows from NDJSON to ZSTD Parquet. */
   readonly duckdb: Summary;
+  /** CPU seconds per REM export: whole process (JS, LevelDB and DuckDB threads), and the JavaScript thread alone. */
+  readonly remCpu: Summary;
+  readonly remMainCpu: Summary | null;
+  /** CPU seconds per DuckDB COPY (DuckDB's threads: nothing else runs in the process meanwhile). */
+  readonly duckdbCpu: Summary;
   readonly remBytes: number;
   readonly duckdbBytes: number;
 }
@@ -53,6 +59,9 @@ export interface ExportRuns {
 export async function exportRuns(tenant: Tenant, dir: string, ndjson: string, cfg: ExportBenchConfig): Promise<ExportRuns> {
   const rem: number[] = [];
   const duck: number[] = [];
+  const remCpu: number[] = [];
+  const remMain: number[] = [];
+  const duckCpu: number[] = [];
   let remBytes = 0;
   let duckdbBytes = 0;
   const db = await DuckDBInstance.create(":memory:", { autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
@@ -61,27 +70,33 @@ export async function exportRuns(tenant: Tenant, dir: string, ndjson: string, cf
     for (let rep = 0; rep < cfg.exportReps; rep++) {
       const target = join(dir, `exports-${rep}`);
       const exports = new ExportProjection(tenant, target);
+      let cpu = cpuNow();
       let t0 = nowMs();
       const report = await exports.catchUp();
       rem.push((nowMs() - t0) / 1000);
+      const used = cpuSince(cpu);
+      remCpu.push(used.process);
+      if (used.main !== null) remMain.push(used.main);
       const m = await exports.manifest();
       remBytes = m?.schemas[SCHEMA]?.base.reduce((s, f) => s + f.bytes, 0) ?? 0;
       await rm(target, { recursive: true, force: true });
-      progress(`rem export ${rep + 1}/${cfg.exportReps}: ${rem[rep]!.toFixed(2)} s (${report.mode}, ${(remBytes / 1e6).toFixed(1)} MB)`);
+      progress(`rem export ${rep + 1}/${cfg.exportReps}: ${rem[rep]!.toFixed(2)} s, CPU ${used.process.toFixed(2)} s (JS thread ${used.main?.toFixed(2) ?? "?"} s) (${report.mode}, ${(remBytes / 1e6).toFixed(1)} MB)`);
 
       const out = join(dir, `duckdb-${rep}.parquet`);
+      cpu = cpuNow();
       t0 = nowMs();
       await conn.run(`COPY (SELECT * FROM read_json(${literal(ndjson)})) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`);
       duck.push((nowMs() - t0) / 1000);
+      duckCpu.push(cpuSince(cpu).process);
       duckdbBytes = (await stat(out)).size;
       await rm(out, { force: true });
-      progress(`duckdb COPY from NDJSON ${rep + 1}/${cfg.exportReps}: ${duck[rep]!.toFixed(2)} s (${(duckdbBytes / 1e6).toFixed(1)} MB)`);
+      progress(`duckdb COPY from NDJSON ${rep + 1}/${cfg.exportReps}: ${duck[rep]!.toFixed(2)} s, CPU ${duckCpu[rep]!.toFixed(2)} s (${(duckdbBytes / 1e6).toFixed(1)} MB)`);
     }
   } finally {
     conn.closeSync();
     db.closeSync();
   }
-  return { rem: summarize(rem), duckdb: summarize(duck), remBytes, duckdbBytes };
+  return { rem: summarize(rem), duckdb: summarize(duck), remCpu: summarize(remCpu), remMainCpu: remMain.length === 0 ? null : summarize(remMain), duckdbCpu: summarize(duckCpu), remBytes, duckdbBytes };
 }
 
 /** Milliseconds per `rem sql` call (in-process: export catch-up check, guard, DuckDB, JSON rows), after one warm-up. */

@@ -14,7 +14,10 @@ import { parseDate, parseTimestamp, setInt64, setUuid, setUuidBytes } from "./va
  *
  * Values come in two ways, with the same result: as JavaScript values (`js`,
  * for records already decoded), or straight from a stored record's MessagePack
- * bytes (`mp`, the full-export path: no JavaScript object is built for a row).
+ * bytes (`mp`: no JavaScript object is built for a row). The full export's
+ * generated transcoders (transcoder.ts) decode values themselves and write
+ * into the builders' memory (`mem`, `slot`, `long`, `row`, `setNull`); the
+ * builders still lay the chunk out in DuckDB's vectors (`flush`).
  *
  * Guarantee: a value is represented exactly, or it is written as NULL (or, for
  * a timestamp with sub-microsecond digits, approximated) and the append returns
@@ -30,7 +33,7 @@ const NO_FIT = 2;
 type Fit = typeof EXACT | typeof INEXACT | typeof NO_FIT;
 
 /** Growable memory with typed views (its own ArrayBuffer: offset 0, aligned for the 32-bit view). */
-class Memory {
+export class Memory {
   ab = new ArrayBuffer(16 * 1024);
   u8 = new Uint8Array(this.ab);
   u32 = new Uint32Array(this.ab);
@@ -70,8 +73,8 @@ export abstract class Builder {
   /** Writes rows [0, count) into `vector` and starts over. */
   abstract flush(vector: Vector): void;
 
-  /** Marks row i NULL (rows are valid unless marked). */
-  protected setNull(i: number): void {
+  /** Marks row i NULL (rows are valid unless marked). Public for generated transcoders (transcoder.ts). */
+  setNull(i: number): void {
     if (i >= this.#nulls.length) {
       const next = new Uint8Array(Math.max(i + 1, this.#nulls.length * 2));
       next.set(this.#nulls);
@@ -115,6 +118,17 @@ abstract class FixedBuilder extends Builder {
 
   protected abstract putJs(m: Memory, o: number, v: unknown): Fit;
   protected abstract putMp(m: Memory, o: number, r: MsgReader): Fit;
+
+  /** The column's memory (generated transcoders write values into it; valid until the next `slot()`). */
+  get mem(): Memory {
+    return this.#mem;
+  }
+
+  /** Makes room for one more row; returns its byte offset (the row counts once the caller increments `count`). */
+  slot(): number {
+    this.#mem.ensure((this.count + 1) * this.#width);
+    return this.count * this.#width;
+  }
 
   null(): void {
     this.#mem.ensure((this.count + 1) * this.#width);
@@ -296,8 +310,19 @@ class StringBuilder extends Builder {
     this.#json = json;
   }
 
+  /** The slots' memory (generated transcoders write inline strings into it). */
+  get mem(): Memory {
+    return this.#mem;
+  }
+
+  /** Makes row `count` a long string (≥ 13 bytes of UTF-8), assigned at flush; the caller increments `count`. */
+  long(bytes: Uint8Array): void {
+    this.#longIdx.push(this.count);
+    this.#longVal.push(bytes);
+  }
+
   /** Zeroes the next slot (DuckDB compares inline padding) and returns its byte offset. */
-  #slot(): number {
+  slot(): number {
     const o = this.count * 16;
     this.#mem.ensure(o + 16);
     const u32 = this.#mem.u32;
@@ -310,7 +335,7 @@ class StringBuilder extends Builder {
   }
 
   null(): void {
-    this.#slot();
+    this.slot();
     this.setNull(this.count++);
   }
 
@@ -330,7 +355,7 @@ class StringBuilder extends Builder {
 
   /** Appends text as is (JSON columns: already-encoded JSON). */
   text(s: string): void {
-    const o = this.#slot();
+    const o = this.slot();
     if (!inline(this.#mem, o, s)) {
       this.#longIdx.push(this.count);
       this.#longVal.push(s);
@@ -358,7 +383,7 @@ class StringBuilder extends Builder {
       this.text(unpack<string>(buf.subarray(at, r.pos)));
       return true;
     }
-    const o = this.#slot();
+    const o = this.slot();
     if (len <= MAX_INLINE) {
       const u8 = this.#mem.u8;
       this.#mem.u32[o >> 2] = len;
@@ -450,7 +475,7 @@ class ListBuilder extends Builder {
     const start = this.child.count;
     let exact = true;
     for (const x of v) if (!this.child.js(x)) exact = false;
-    this.#row(start, v.length);
+    this.row(start, v.length);
     return exact;
   }
 
@@ -468,11 +493,12 @@ class ListBuilder extends Builder {
     const start = this.child.count;
     let exact = true;
     for (let i = 0; i < n; i++) if (!this.child.mp(r)) exact = false;
-    this.#row(start, n);
+    this.row(start, n);
     return exact;
   }
 
-  #row(start: number, length: number): void {
+  /** Ends a row whose items are child rows [start, start + length). */
+  row(start: number, length: number): void {
     this.#offsets[this.count] = start;
     this.#lengths[this.count] = length;
     this.count++;
@@ -506,6 +532,12 @@ class StructBuilder extends Builder {
   readonly #fields: readonly StructField[];
   readonly #children: Builder[];
   readonly #keys: Buffer[];
+
+  /** One builder per declared field, in order. */
+  get children(): readonly Builder[] {
+    return this.#children;
+  }
+
   readonly #known: Set<string>;
   readonly #seen: Uint8Array;
 
@@ -693,4 +725,4 @@ export function builderFor(t: ColumnType): Builder {
   }
 }
 
-export { MillisBuilder, StringBuilder, BigIntBuilder, BooleanBuilder, UuidBuilder };
+export { MillisBuilder, StringBuilder, BigIntBuilder, BooleanBuilder, UuidBuilder, FixedBuilder, ListBuilder, StructBuilder };

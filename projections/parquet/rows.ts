@@ -22,6 +22,9 @@ const [K_ID, K_SCHEMA, K_DATA, K_CREATED, K_MODIFIED, K_DELETED, K_SEQ] = [0, 1,
  * id, times, fields, _extra, embeddings, _seq, _deleted). Rows are added from
  * decoded records (`add`) or straight from a stored record's bytes
  * (`addEncoded`); both fill the same builders, so both write the same values.
+ * The full export uses a transcoder generated per plan instead of
+ * `addEncoded` (transcoder.ts): `addEncoded` is its reference, checked by a
+ * property test, and the path for plans it does not cover.
  */
 export class RowBuilder {
   readonly #id = new UuidBuilder();
@@ -56,6 +59,11 @@ export class RowBuilder {
 
   get count(): number {
     return this.#id.count;
+  }
+
+  /** The column builders in staging order (generated transcoders write into them: transcoder.ts). */
+  get columns(): readonly Builder[] {
+    return this.#all;
   }
 
   /** Adds a decoded row. */
@@ -182,7 +190,7 @@ export class RowBuilder {
 }
 
 /** Which top-level key of an entity record (records.ts) the bytes spell, or -1: by length and first byte, then checked. */
-function topKey(buf: Buffer, start: number, len: number): number {
+export function topKey(buf: Buffer, start: number, len: number): number {
   let k: number;
   switch (len) {
     case 2:
@@ -212,7 +220,7 @@ function topKey(buf: Buffer, start: number, len: number): number {
 }
 
 /** `_extra` as JSON text with sorted keys, so every export of the same entity writes the same text. */
-function canonicalJson(o: Record<string, unknown>): string {
+export function canonicalJson(o: Record<string, unknown>): string {
   const keys = Object.keys(o);
   if (keys.length < 2) return JSON.stringify(o);
   const out: Record<string, unknown> = {};

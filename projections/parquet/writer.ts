@@ -5,6 +5,7 @@ import { fileSelectList, ident, literal, sqlType, stagingColumns, type ExportPla
 import type { WriterDb } from "./duck.js";
 import { publishFile } from "./files.js";
 import { RowBuilder, type ExportRow } from "./rows.js";
+import { compileTranscoder, type Transcoder } from "./transcoder.js";
 
 export type { ExportRow } from "./rows.js";
 
@@ -42,6 +43,8 @@ export class ParquetWriter {
   /** File names, relative to the export directory, without the part number and extension. */
   readonly #base: string;
   readonly #rows: RowBuilder;
+  /** Generated for the plan on the first stored record (transcoder.ts); null: the builders' generic path. */
+  #transcode: Transcoder | null | undefined;
   #part = 0;
   #partRows = 0;
   #table: string | null = null;
@@ -74,8 +77,11 @@ export class ParquetWriter {
 
   /** Adds stored entity records (MessagePack) as they are, tombstones skipped (see RowBuilder.addEncoded). */
   async addEncoded(records: readonly Uint8Array[]): Promise<void> {
+    if (this.#transcode === undefined) this.#transcode = compileTranscoder(this.#plan, this.#rows);
+    const transcode = this.#transcode;
     for (const bytes of records) {
-      this.#rows.addEncoded(bytes as Buffer, true);
+      if (transcode !== null) transcode(bytes as Buffer, true);
+      else this.#rows.addEncoded(bytes as Buffer, true);
       if (this.#rows.count === CHUNK_ROWS) await this.#flushChunk();
     }
   }
