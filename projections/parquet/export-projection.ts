@@ -15,6 +15,7 @@ import { RwLock } from "./lock.js";
 import { manifestFiles, readManifest, writeManifest, type DeltaEntry, type ExportOptions, type FileEntry, type Manifest, type SchemaFiles, type Watermark } from "./manifest.js";
 import { scanSchemaBatches, scanSchemaEncoded, VectorMerge } from "./scan.js";
 import { allIdsSql } from "./views.js";
+import { EDGES_DIR, writeEdges } from "./edges.js";
 import { ParquetWriter, type ExportRow, type WrittenFile } from "./writer.js";
 
 /** What the export projection reads: a tenant's store, its log, and a way to bring the store up to date (Tenant fits). */
@@ -127,7 +128,7 @@ export class ExportProjection {
     const plans = new Map([...schemas].map(([name, rec]) => [name, planOf(rec, options)]));
 
     const full = old === null || old.store_id !== store.storeId || old.options.embeddings !== options.embeddings || old.watermark.seq > mark.seq;
-    let changes: LogChanges = { ids: new Set(), schemas: new Set(), commits: 0, firstTs: mark.ts };
+    let changes: LogChanges = { ids: new Set(), schemas: new Set(), edges: false, commits: 0, firstTs: mark.ts };
     if (!full && old.watermark.seq < mark.seq) {
       const read = await this.#readChanges(old.watermark, mark, options);
       if (read === null) return this.#catchUp({ ...o, rebuild: true }); // the export follows another chain: start over
@@ -142,9 +143,10 @@ export class ExportProjection {
       if (prev === undefined || prev.version !== rec.version || prev.plan !== plans.get(name)!.fingerprint || changes.schemas.has(name)) rewrite.add(name);
     }
     const dropped = old === null ? [] : Object.keys(old.schemas).filter((n) => !schemas.has(n));
-    if (!full && rewrite.size === 0 && dropped.length === 0 && changes.ids.size === 0 && o.compact !== true) {
+    const edgesChanged = full || old.edges === undefined || changes.edges;
+    if (!full && rewrite.size === 0 && dropped.length === 0 && changes.ids.size === 0 && !edgesChanged && o.compact !== true) {
       if (old.watermark.seq === mark.seq) return report("none", old.watermark.seq, mark.seq, 0, 0, [], [], [], started);
-      // Commits that changed no entity (edges, keys): the files stand, only the watermark moves. The
+      // Commits that changed no entity or edge (keys, embeddings not exported): the files stand, only the watermark moves. The
       // generation stays, so open SQL sessions over these files stay valid.
       await writeManifest(this.dir, { ...old, watermark: mark, store_id: store.storeId });
       return report("incremental", old.watermark.seq, mark.seq, changes.commits, 0, [], [], [], started);
@@ -187,7 +189,8 @@ export class ExportProjection {
         }
         next[name] = s;
       }
-      const manifest: Manifest = { format: 1, generation, watermark: mark, store_id: store.storeId, options, schemas: sortedRecord(next) };
+      const edges = edgesChanged ? { files: await writeEdges(db, store, { root: this.dir, tmpDir: this.#tmpDir, generation }) } : old!.edges!;
+      const manifest: Manifest = { format: 1, generation, watermark: mark, store_id: store.storeId, options, schemas: sortedRecord(next), edges };
       await writeManifest(this.dir, manifest);
       await this.#deleteUnlisted(manifest);
       return report(full ? "full" : "incremental", old?.watermark.seq ?? 0, mark.seq, changes.commits, changes.ids.size, [...rewrite].sort(), dropped, compacted, started);
@@ -210,7 +213,7 @@ export class ExportProjection {
 
   /** Which entities and schemas the commits (from, to] touch; null when the log does not extend `from` (another chain). */
   async #readChanges(from: Watermark, to: Watermark, options: ExportOptions): Promise<LogChanges | null> {
-    const out: LogChanges = { ids: new Set(), schemas: new Set(), commits: 0, firstTs: to.ts };
+    const out: LogChanges = { ids: new Set(), schemas: new Set(), edges: false, commits: 0, firstTs: to.ts };
     const log = this.#source.log;
     let first = true;
     try {
@@ -233,8 +236,12 @@ export class ExportProjection {
               case "schema.dropped":
                 out.schemas.add(e.name);
                 break;
+              case "edge.added":
+              case "edge.removed":
+                out.edges = true;
+                break;
               default:
-                break; // edges and keys are not part of entity rows
+                break; // keys are not part of any exported row
             }
           }
         }
@@ -342,7 +349,7 @@ export class ExportProjection {
     for (const entry of await readdir(this.dir, { withFileTypes: true })) {
       if (!entry.isDirectory() || entry.name.startsWith(".")) continue;
       const schemaDir = join(this.dir, entry.name);
-      if (m.schemas[entry.name] === undefined) {
+      if (m.schemas[entry.name] === undefined && entry.name !== EDGES_DIR) {
         await rm(schemaDir, { recursive: true, force: true });
         continue;
       }
@@ -356,6 +363,8 @@ export class ExportProjection {
 interface LogChanges {
   readonly ids: Set<string>;
   readonly schemas: Set<string>;
+  /** An edge was added or removed: the `_edges` table is rewritten. */
+  edges: boolean;
   commits: number;
   /** Timestamp of the first commit read: an entity created at or after it may have left another schema. */
   firstTs: number;

@@ -19,6 +19,13 @@ export interface Manifest {
   readonly store_id: string;
   readonly options: ExportOptions;
   readonly schemas: Readonly<Record<string, SchemaFiles>>;
+  /** The `_edges` table (edges.ts); absent in exports written before edges were exported (the next run adds it). */
+  readonly edges?: EdgeFiles;
+}
+
+export interface EdgeFiles {
+  /** Every edge the store held at the watermark, rewritten whole when edges change. */
+  readonly files: readonly FileEntry[];
 }
 
 export interface Watermark {
@@ -89,5 +96,6 @@ export async function writeManifest(dir: string, m: Manifest): Promise<void> {
 export function manifestFiles(m: Manifest): Set<string> {
   const out = new Set<string>();
   for (const s of Object.values(m.schemas)) for (const f of [...s.base, ...s.deltas]) out.add(f.file);
+  for (const f of m.edges?.files ?? []) out.add(f.file);
   return out;
 }

@@ -10,6 +10,7 @@ import { openWriterDb } from "../../projections/parquet/duck.js";
 import { ExportProjection, type CatchUpOptions, type CatchUpReport } from "../../projections/parquet/export-projection.js";
 import type { Manifest } from "../../projections/parquet/manifest.js";
 import { resolvedRowsSql } from "../../projections/parquet/views.js";
+import { EDGES_VIEW, edgesSql } from "../../projections/parquet/edges.js";
 import { PARQUET_OPTIONS } from "../../projections/parquet/writer.js";
 import { SessionCache, type SqlLimits } from "./session.js";
 import type { SqlRows } from "./results.js";
@@ -66,7 +67,8 @@ export class TenantAnalytics {
   /**
    * Writes one Parquet file per schema (ZSTD) to `outDir` as `<schema>.parquet`:
    * the schema's current rows, resolved from the export's files by DuckDB
-   * (Parquet to Parquet). Each file is written under a temporary name and renamed.
+   * (Parquet to Parquet); with "all", the edges too (`_edges.parquet`). Each
+   * file is written under a temporary name and renamed.
    */
   async writeOutput(outDir: string, schemas: readonly string[] | "all"): Promise<OutputFile[]> {
     const dir = resolve(outDir);
@@ -80,7 +82,8 @@ export class TenantAnalytics {
       const db = await openWriterDb(spill);
       const out: OutputFile[] = [];
       try {
-        for (const name of names) out.push(await writeOne(db.copy, this.exports.dir, m!, name, dir));
+        for (const name of names) out.push(await writeOne(db.copy, name, resolvedRowsSql(this.exports.dir, m!.schemas[name]!), dir));
+        if (schemas === "all") out.push(await writeOne(db.copy, EDGES_VIEW, edgesSql(this.exports.dir, m), dir));
       } finally {
         db.close();
         await rm(spill, { recursive: true, force: true }).catch(() => undefined);
@@ -95,11 +98,11 @@ export class TenantAnalytics {
   }
 }
 
-async function writeOne(conn: DuckDBConnection, root: string, m: Manifest, name: string, dir: string): Promise<OutputFile> {
+async function writeOne(conn: DuckDBConnection, name: string, rowsSql: string, dir: string): Promise<OutputFile> {
   const path = join(dir, `${name}.parquet`);
   const tmp = join(dir, `.${name}.${randomUUID()}.tmp`);
   try {
-    const r = await conn.runAndReadAll(`COPY (${resolvedRowsSql(root, m.schemas[name]!)}) TO ${literal(tmp)} (${PARQUET_OPTIONS})`);
+    const r = await conn.runAndReadAll(`COPY (${rowsSql}) TO ${literal(tmp)} (${PARQUET_OPTIONS})`);
     await rename(tmp, path);
     return { schema: name, path, rows: Number(r.getRows()[0]?.[0] ?? 0), bytes: (await stat(path)).size };
   } catch (err) {

@@ -5,6 +5,7 @@ import type { JsonObject } from "../../events/model/json-value.js";
 import { ident, literal } from "../../projections/parquet/columns.js";
 import type { Manifest } from "../../projections/parquet/manifest.js";
 import { resolvedRowsSql } from "../../projections/parquet/views.js";
+import { EDGES_VIEW, edgesSql } from "../../projections/parquet/edges.js";
 import { sqlError } from "./errors.js";
 import { prepareReadOnly } from "./guard.js";
 import { toJson, type SqlRows } from "./results.js";
@@ -28,7 +29,8 @@ function engineSettings(): { memory_limit: string; threads: string } {
  * A DuckDB session over one tenant's exports, locked down before any user SQL
  * reaches it:
  *
- *  - in memory, one view per schema (named after it) over the manifest's files;
+ *  - in memory, one view per schema (named after it) over the manifest's files,
+ *    and `_edges` over the graph's edges;
  *  - `allowed_directories` = the tenant's export directory, then
  *    `enable_external_access = false`: no file outside it, no network, no
  *    other database can be read or written (DuckDB checks every path, after
@@ -72,6 +74,7 @@ export class SqlSession {
         for (const [name, files] of Object.entries(manifest?.schemas ?? {})) {
           await conn.run(`CREATE VIEW ${ident(name)} AS ${resolvedRowsSql(root, files)}`);
         }
+        await conn.run(`CREATE VIEW ${ident(EDGES_VIEW)} AS ${edgesSql(root, manifest)}`);
         await conn.run("SET enable_external_access = false");
         await conn.run("SET lock_configuration = true");
       } finally {

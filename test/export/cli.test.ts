@@ -110,7 +110,7 @@ describe("rem export and rem sql (the real CLI)", () => {
     const r = await n(["export", "--all", "--output", out]);
     expect(r.code).toBe(0);
     const report = r.json as { seq: number; output: { schema: string; path: string; rows: number }[]; schemas: { name: string }[] };
-    expect(report.output.map((o) => o.schema).sort()).toEqual(["events", "messages", "moments", "sessions", "users"]);
+    expect(report.output.map((o) => o.schema).sort()).toEqual(["_edges", "events", "messages", "moments", "sessions", "users"]);
     expect(report.output.find((o) => o.schema === "events")!.rows).toBe(rows.length - 1);
     const db = await DuckDBInstance.create(":memory:");
     try {

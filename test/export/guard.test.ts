@@ -125,7 +125,7 @@ describe("rem sql sandbox", () => {
   });
 
   it("left no file behind in the export directory", async () => {
-    expect((await readdir(exportsDir)).sort()).toEqual(["manifest.json", "notes"]);
+    expect((await readdir(exportsDir)).sort()).toEqual(["_edges", "manifest.json", "notes"]);
     expect((await readdir(join(exportsDir, "notes"))).every((f) => f.endsWith(".parquet"))).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import type { JsonObject } from "../../events/model/json-value.js";
 import { ExportProjection } from "../../projections/parquet/export-projection.js";
 import { SqlSession } from "../../src/sql/session.js";
 import { executeQuery } from "../../src/query/mod.js";
+import { unpack, type EdgeRecord } from "../../projections/store/records.js";
 import { tenantFixture, type TenantFixture } from "../support/tenant-fixture.js";
 import { analytics, appendRaw } from "./helpers.js";
 
@@ -44,6 +45,8 @@ type Op =
   | { kind: "delete"; id: string; schema: string }
   | { kind: "schema"; schema: string; withScore: boolean }
   | { kind: "drop"; schema: string }
+  | { kind: "link"; src: string; dst: string; type: string }
+  | { kind: "unlink"; src: string; dst: string; type: string }
   | { kind: "export" }
   | { kind: "compact" };
 
@@ -52,6 +55,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("delete" as const), id: fc.constantFrom(...IDS), schema: fc.constantFrom(...SCHEMAS) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("schema" as const), schema: fc.constantFrom(...SCHEMAS), withScore: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("drop" as const), schema: fc.constantFrom(...SCHEMAS) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("link" as const), src: fc.constantFrom(...IDS), dst: fc.constantFrom(...IDS), type: fc.constantFrom("links", "cites") }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("unlink" as const), src: fc.constantFrom(...IDS), dst: fc.constantFrom(...IDS), type: fc.constantFrom("links", "cites") }) },
   { weight: 3, arbitrary: fc.constant({ kind: "export" as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: "compact" as const }) },
 );
@@ -67,6 +72,10 @@ function event(o: Op): Event | null {
       return { type: "schema.registered", v: 1, id, name: o.schema, definition: definition(o.schema, o.withScore) };
     case "drop":
       return { type: "schema.dropped", v: 1, id, name: o.schema };
+    case "link":
+      return { type: "edge.added", v: 1, id, src: o.src, dst: o.dst, edge_type: o.type, props: { at: o.type } };
+    case "unlink":
+      return { type: "edge.removed", v: 1, id, src: o.src, dst: o.dst, edge_type: o.type };
     default:
       return null;
   }
@@ -81,6 +90,7 @@ async function snapshot(fx: TenantFixture, exports: ExportProjection): Promise<R
     for (const rec of await fx.tenant.store.listSchemas()) {
       out[rec.name] = (await session.query(`SELECT * FROM ${rec.name} ORDER BY id`, { maxRows: Infinity, timeoutMs: 30_000 })).rows;
     }
+    out._edges = (await session.query("SELECT * FROM _edges ORDER BY src, type, dst", { maxRows: Infinity, timeoutMs: 30_000 })).rows;
     return out;
   } finally {
     session.close();
@@ -118,6 +128,13 @@ describe("export: incremental equals full rebuild equals the store", () => {
             const q = await executeQuery(fx.tenant.store, `SELECT COUNT(*) FROM ${rec.name}`);
             expect(incremental[rec.name]!.length).toBe(q.count);
           }
+          const stored: JsonObject[] = [];
+          for await (const [, v] of fx.tenant.store.edges.iterator()) {
+            const e = unpack<EdgeRecord>(v);
+            stored.push({ src: e.src, dst: e.dst, type: e.type });
+          }
+          const key = (e: JsonObject) => `${String(e.src)} ${String(e.type)} ${String(e.dst)}`;
+          expect(incremental._edges!.map(key).sort()).toEqual(stored.map(key).sort());
         } finally {
           await fx.close();
         }
