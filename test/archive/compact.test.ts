@@ -11,7 +11,7 @@ import { verifyArchive } from "../../replay/archive/verify-archive.js";
 import { restoreFromArchive } from "../../replay/restore.js";
 import { eventually } from "../support/eventually.js";
 import { testStore, useS3Server } from "../support/s3-server.js";
-import { checkManifestObjects, dumpStore, openRestored, populate, sourceNode, targetNode, type Node } from "./helpers.js";
+import { checkManifestObjects, expectRestoredEqual, populate, sourceNode, targetNode, type Node } from "./helpers.js";
 
 const s3 = useS3Server();
 let source: Node & { tenant: NonNullable<Node["tenant"]> };
@@ -33,12 +33,7 @@ async function expectRestoresEqual(store: ObjectStore): Promise<void> {
     await verifyArchive({ store, tenant: source.tenant.name, keystore: target.keystore });
     const r = await restoreFromArchive({ store, tenant: source.tenant.name, dataDir: target.dir, keystore: target.keystore, useSnapshot: false });
     expect(r).toMatchObject({ restored: true, seq: (await source.tenant.log.head()).seq });
-    const restored = await openRestored(target, source.tenant.name);
-    try {
-      expect(await dumpStore(restored.store)).toEqual(await dumpStore(source.tenant.store));
-    } finally {
-      await restored.close();
-    }
+    await expectRestoredEqual(target, source);
   } finally {
     await target.close();
   }

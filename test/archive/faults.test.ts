@@ -13,7 +13,7 @@ import { generateSigningSeed, signerFromSeed } from "../../events/signing.js";
 import { restoreFromArchive } from "../../replay/restore.js";
 import { startFlakyProxy } from "../support/flaky-proxy.js";
 import { testStore, useS3Server } from "../support/s3-server.js";
-import { checkManifestObjects, dumpStore, openRestored, populate, sourceNode, targetNode, type Node } from "./helpers.js";
+import { checkManifestObjects, expectRestoredEqual, populate, sourceNode, targetNode, type Node } from "./helpers.js";
 
 const s3 = useS3Server();
 let source: Node & { tenant: NonNullable<Node["tenant"]> };
@@ -150,12 +150,7 @@ describe("flaky S3 (500, 503 SlowDown, connection resets, lost answers)", () => 
       await checkManifestObjects(direct, source.tenant.name);
       const r = await restoreFromArchive({ store: flaky, tenant: source.tenant.name, dataDir: target.dir, keystore: target.keystore });
       expect(r.seq, `seed ${seed}`).toBe((await source.tenant.log.head()).seq);
-      const restored = await openRestored(target, source.tenant.name);
-      try {
-        expect(await dumpStore(restored.store)).toEqual(await dumpStore(source.tenant.store));
-      } finally {
-        await restored.close();
-      }
+      await expectRestoredEqual(target, source);
       expect(proxy.stats["500"] + proxy.stats["503"] + proxy.stats.reset + proxy.stats["lost-answer"], JSON.stringify(proxy.stats)).toBeGreaterThan(10);
     } finally {
       await target.close();
@@ -257,12 +252,7 @@ describe("projection snapshots are signed: a restore loads only a snapshot signe
       expect((err as Error).message).toContain("--no-snapshot");
       const r = await restoreFromArchive({ store, tenant: source.tenant.name, dataDir: target.dir, keystore: target.keystore, useSnapshot: false });
       expect(r).toMatchObject({ restored: true, snapshot_used: null });
-      const restored = await openRestored(target, source.tenant.name);
-      try {
-        expect(await dumpStore(restored.store)).toEqual(await dumpStore(source.tenant.store));
-      } finally {
-        await restored.close();
-      }
+      await expectRestoredEqual(target, source);
     } finally {
       await target.close();
       store.close();

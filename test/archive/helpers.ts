@@ -118,6 +118,16 @@ export function openRestored(node: Node, tenant: TenantName): Promise<Tenant> {
   return Tenant.open(node.config, tenant, { keystore: node.keystore, write: false });
 }
 
+/** The tenant restored into `target` holds exactly what `source`'s projection store holds. */
+export async function expectRestoredEqual(target: Node, source: Node & { tenant: Tenant }): Promise<void> {
+  const restored = await openRestored(target, source.tenant.name);
+  try {
+    expect(await dumpStore(restored.store)).toEqual(await dumpStore(source.tenant.store));
+  } finally {
+    await restored.close();
+  }
+}
+
 /** Every key in the bucket under the store's root, and every object the tenant's manifest references exists with its size. */
 export async function checkManifestObjects(store: ObjectStore, tenant: string): Promise<{ keys: string[]; referenced: number }> {
   const listed = await store.list("");
