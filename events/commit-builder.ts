@@ -1,6 +1,6 @@
 import { RemError } from "../src/errors.js";
-import { allocateCommit, SIGNATURE_LENGTH } from "./codec/commit.js";
-import { randomNonce, seal, TAG_LENGTH } from "./encryption.js";
+import { allocateCommit, parseCommit, SIGNATURE_LENGTH } from "./codec/commit.js";
+import { open, randomNonce, sealInto, TAG_LENGTH } from "./encryption.js";
 import { blake3, fromHex, utf8 } from "./hash.js";
 import { commitId as toCommitId, type CommitId, type KeyId, type Seq, type TenantName } from "./model/ids.js";
 import type { Signer } from "./signing.js";
@@ -8,6 +8,8 @@ import type { Signer } from "./signing.js";
 /** Domain separation for commit signatures: Ed25519 signs "rem/commit/v1" || BLAKE3(unsigned bytes). */
 export const SIGNATURE_CONTEXT = utf8("rem/commit/v1");
 const COMMIT_ID_CONTEXT = utf8("rem/commit-id/v1");
+/** deriveCommitId's encoding buffer (synchronous use only). */
+const ID_SCRATCH = Buffer.allocUnsafeSlow(64 * 1024);
 
 /** A tenant data key, unsealed in memory. */
 export interface DataKey {
@@ -29,8 +31,10 @@ export function signatureMessage(hash: Uint8Array): Uint8Array {
  */
 export function deriveCommitId(tenant: TenantName, eventIds: readonly string[]): CommitId {
   // One UTF-8 encode and one hash update: feeding BLAKE3 two tiny updates per event cost ~90 µs per 100-event commit.
-  const body = utf8(`${tenant}\u0000${eventIds.join("\u0000")}`);
-  const bytes = eventIds.length === 0 ? utf8(tenant) : body;
+  const text = eventIds.length === 0 ? tenant : `${tenant}\u0000${eventIds.join("\u0000")}`;
+  // Encoded into a reused buffer when it fits (3.7 KB for 100 UUIDs): one allocation less per append.
+  const fits = text.length * 3 <= ID_SCRATCH.length;
+  const bytes = fits ? ID_SCRATCH.subarray(0, ID_SCRATCH.write(text, 0, "utf8")) : utf8(text);
   return toCommitId(Buffer.from(blake3(COMMIT_ID_CONTEXT, bytes).subarray(0, 16)).toString("hex"));
 }
 
@@ -81,7 +85,7 @@ export function buildCommit(input: BuildInput): BuiltCommit {
   });
   if (encrypted) {
     // AAD = the header, so ciphertext cannot be moved to another commit, tenant or position.
-    bytes.set(seal(input.dataKey!.key, nonce, input.payload, bytes.subarray(0, headerLength)), headerLength);
+    sealInto(bytes, headerLength, input.dataKey!.key, nonce, input.payload, bytes.subarray(0, headerLength));
   } else {
     bytes.set(input.payload, headerLength);
   }
@@ -91,4 +95,16 @@ export function buildCommit(input: BuildInput): BuiltCommit {
   if (signature.length !== SIGNATURE_LENGTH) throw new RemError("REM_ERR_INTERNAL", "signer returned a signature of the wrong length");
   bytes.set(signature, unsignedEnd);
   return { seq: input.seq, ts: input.ts, commitId: input.commitId, hash, bytes, count: input.count };
+}
+
+/**
+ * The plaintext payload of a commit built here, decrypted again when encrypted:
+ * what a retried append rebuilds from, so it need not keep its own copy.
+ */
+export function builtPayload(built: BuiltCommit, dataKey: DataKey | undefined): Uint8Array {
+  const p = parseCommit(built.bytes, built.seq);
+  if (!p.header.encrypted) return p.payload;
+  const plain = dataKey === undefined ? null : open(dataKey.key, p.header.nonce, p.payload, p.headerBytes);
+  if (plain === null) throw new RemError("REM_ERR_INTERNAL", `commit ${built.seq}: cannot decrypt a commit built here with its data key`);
+  return plain;
 }

@@ -15,15 +15,24 @@ export function randomNonce(): Uint8Array {
 
 /** Returns ciphertext || tag. */
 export function seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  const out = new Uint8Array(plaintext.length + TAG_LENGTH);
+  sealInto(out, 0, key, nonce, plaintext, aad);
+  return out;
+}
+
+/**
+ * Writes ciphertext || tag (plaintext.length + TAG_LENGTH bytes) into `target`
+ * at `offset`: the commit builder seals straight into the commit, sparing a
+ * payload-sized buffer and copy per encrypted append.
+ */
+export function sealInto(target: Uint8Array, offset: number, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): void {
   const cipher = createCipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG_LENGTH });
   cipher.setAAD(aad, { plaintextLength: plaintext.length });
-  const out = new Uint8Array(plaintext.length + TAG_LENGTH);
   const body = cipher.update(plaintext);
-  out.set(body, 0);
+  target.set(body, offset);
   const fin = cipher.final();
-  out.set(fin, body.length);
-  out.set(cipher.getAuthTag(), body.length + fin.length);
-  return out;
+  target.set(fin, offset + body.length);
+  target.set(cipher.getAuthTag(), offset + body.length + fin.length);
 }
 
 /** Returns the plaintext, or null when the tag does not verify (wrong key or tampered bytes). */

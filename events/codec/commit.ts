@@ -76,7 +76,11 @@ export interface HeaderFields {
 export function allocateCommit(h: HeaderFields): { bytes: Uint8Array; headerLength: number } {
   const tenant = Buffer.from(h.tenant, "ascii");
   const headerLength = FIXED_HEADER + tenant.length;
-  const bytes = new Uint8Array(headerLength + h.payloadLength + SIGNATURE_LENGTH);
+  // Only the header is zero-filled (a commit is ~60 KB, allocated per append):
+  // the caller writes every payload and signature byte.
+  const length = headerLength + h.payloadLength + SIGNATURE_LENGTH;
+  const bytes = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+  bytes.fill(0, 0, headerLength);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   bytes.set(MAGIC, 0);
   dv.setUint8(4, FORMAT_VERSION);

@@ -1,5 +1,5 @@
 import { endianness } from "node:os";
-import { Packr } from "msgpackr";
+import { Packr, RESET_BUFFER_MODE } from "msgpackr";
 import { RemError } from "../../src/errors.js";
 import { EVENT_TYPES, isEventType, type Event } from "../model/events.js";
 import { upcast } from "../model/upcast.js";
@@ -32,9 +32,23 @@ function wireForm(e: Event): Record<string, unknown> {
   return out;
 }
 
+/**
+ * Encodes validated, canonical events (see validateEvent) as a commit payload,
+ * in msgpackr's reuse mode: the result is a view that the next msgpackr `pack`
+ * in this process (any Packr: they share one buffer) overwrites. For
+ * TenantLog.append, which copies it into the commit before it awaits. Left to
+ * itself msgpackr moves on through its buffer and allocates a new one of 4x the
+ * output whenever it fills (every few ~60 KB commits); that off-heap churn
+ * triggered full GCs of the whole heap. Reuse mode only rewinds to where this
+ * call started, so views handed out earlier, by anyone, stay intact.
+ */
+export function encodeEventsTransient(events: readonly Event[]): Uint8Array {
+  return packr.pack(events.map(wireForm), RESET_BUFFER_MODE);
+}
+
 /** Encodes validated, canonical events (see validateEvent) as a commit payload. */
 export function encodeEvents(events: readonly Event[]): Uint8Array {
-  return packr.pack(events.map(wireForm));
+  return new Uint8Array(encodeEventsTransient(events));
 }
 
 export interface DecodeContext {

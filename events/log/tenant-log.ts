@@ -1,13 +1,13 @@
 import { isRemError, RemError } from "../../src/errors.js";
 import { ChainVerifier, GENESIS, type ChainPosition, type SignatureMode, type TrustedKeys, type VerifiedCommit } from "../chain-verifier.js";
-import { encodeEvents } from "../codec/events-codec.js";
+import { encodeEventsTransient } from "../codec/events-codec.js";
 import { FIXED_HEADER, parseCommit, SIGNATURE_LENGTH } from "../codec/commit.js";
-import { buildCommit, deriveCommitId, type DataKey } from "../commit-builder.js";
+import { buildCommit, builtPayload, deriveCommitId, type BuiltCommit, type DataKey } from "../commit-builder.js";
 import { TAG_LENGTH } from "../encryption.js";
 import { toHex } from "../hash.js";
 import type { CommitId, Seq, TenantName } from "../model/ids.js";
 import type { Event } from "../model/events.js";
-import { validateEvent } from "../model/validate.js";
+import { validateForEncoding } from "../model/validate.js";
 import { commitEvents, type DataKeyResolver } from "../payload.js";
 import type { Signer } from "../signing.js";
 import type { BackendKind, LogBackend } from "./types.js";
@@ -121,8 +121,17 @@ export class TenantLog {
     const signer = this.#o.signer;
     if (signer === undefined) throw new RemError("REM_ERR_PASSPHRASE_REQUIRED", "appending needs the node's signing key (unlock it with the passphrase)", { tenant: this.tenant });
     if (events.length === 0) throw new RemError("REM_ERR_COMMIT_EMPTY", "a commit holds at least one event", { tenant: this.tenant });
-    const valid = events.map((e, i) => validateEvent(e, `events[${i}]`));
-    const payload = encodeEvents(valid);
+    const valid = validateForEncoding(events);
+    // A view into msgpackr's shared buffer, which the next encode (any append's) overwrites:
+    // it is copied into the commit, or made our own, before this call first awaits.
+    let payload = encodeEventsTransient(valid);
+    let transient = true;
+    const own = (): void => {
+      if (transient) payload = new Uint8Array(payload);
+      transient = false;
+    };
+    /** Set when the payload was used in place: retries take the plaintext from this commit. */
+    let retryFrom: BuiltCommit | null = null;
     const size = FIXED_HEADER + this.tenant.length + payload.length + (this.encrypted ? TAG_LENGTH : 0) + SIGNATURE_LENGTH;
     const max = this.#o.backend.maxCommitBytes;
     if (size > max) {
@@ -136,9 +145,11 @@ export class TenantLog {
     const maxRetries = this.#o.maxConflictRetries ?? 50;
     for (let attempt = 0; ; attempt++) {
       this.#assertOpen();
+      if (this.#head === null) own();
       const prev = this.#head ?? (await this.#loadHead());
       if (this.#head !== prev) continue; // another append moved the head while we waited
       if (options.expectedSeq !== undefined && prev.seq !== options.expectedSeq) {
+        own();
         const fresh = prev.confirmed ? await this.#reload(this.#epoch) : prev;
         if (fresh.seq !== options.expectedSeq) {
           if (await this.#landedAt(options.expectedSeq + 1, commitId)) return { seq: (options.expectedSeq + 1) as Seq, commitId, duplicate: true, count: valid.length };
@@ -154,11 +165,15 @@ export class TenantLog {
         ts: Math.max(clock(), prev.ts),
         prevHash: prev.hash,
         commitId,
-        payload,
+        payload: retryFrom === null ? payload : builtPayload(retryFrom, this.#o.encryptWith),
         count: valid.length,
         signer,
         dataKey: this.#o.encryptWith,
       });
+      if (transient) {
+        retryFrom = built;
+        transient = false;
+      }
       const mine: WriteHead = { seq: built.seq, hash: built.hash, ts: built.ts, commitId, confirmed: false };
       this.#head = mine;
       try {

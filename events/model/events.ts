@@ -23,7 +23,7 @@ const schemaName = z.string().regex(SCHEMA_NAME_PATTERN, "expected a schema name
 const edgeType = z.string().regex(EDGE_TYPE_PATTERN, "expected an edge type: 1-64 of A-Z a-z 0-9 _ : . -");
 const keyIdHex = z.string().regex(/^[0-9a-f]{16}$/, "expected a key id: 16 hex digits");
 /** Objects are checked and canonicalised by canonicalJsonObject, not by zod (it is faster and names the path). */
-const jsonObject = z.custom<JsonObject>((v) => v !== null && typeof v === "object" && !Array.isArray(v), "expected an object");
+export const jsonObject = z.custom<JsonObject>((v) => v !== null && typeof v === "object" && !Array.isArray(v), "expected an object");
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, "expected binary data");
 const float32s = z.custom<Float32Array>((v) => v instanceof Float32Array, "expected a float32 vector");
 

@@ -63,6 +63,69 @@ function canonicalObject(value: Record<string, unknown>, path: string, depth: nu
   return out;
 }
 
+/**
+ * Whether `value` is already what canonicalJsonObject would return for it: an
+ * ordinary object whose members are in canonical order, holding only JSON
+ * values (no -0, no undefined members, no `__proto__` key, dense ordinary
+ * arrays, within the depth limit). Then it can be encoded as it is, without
+ * the copy. `false` only means "not proven": canonicalJsonObject decides.
+ */
+export function isCanonicalJsonObject(value: unknown): boolean {
+  return value !== null && typeof value === "object" && isCanonicalObject(value as Record<string, unknown>, 0);
+}
+
+// Mirrors canonicalValue/canonicalObject, depth accounting included, but copies nothing.
+function isCanonicalValue(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      // -0 is folded by the copy (1 / -0 is -Infinity).
+      return Number.isFinite(value) && (value !== 0 || 1 / value > 0);
+    case "object": {
+      if (value === null) return true;
+      if (depth >= MAX_DEPTH) return false;
+      if (Object.getPrototypeOf(value) === Array.prototype) {
+        const a = value as unknown[];
+        // A hole reads as undefined, which is not a JSON value: the copy would throw.
+        for (let i = 0; i < a.length; i++) if (!isCanonicalValue(a[i], depth + 1)) return false;
+        return true;
+      }
+      return isCanonicalObject(value as Record<string, unknown>, depth + 1);
+    }
+    default:
+      return false;
+  }
+}
+
+function isCanonicalObject(value: Record<string, unknown>, depth: number): boolean {
+  // Only ordinary objects: the copy turns null-prototype objects into ordinary ones.
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    // JS lists array-index keys first, in numeric order; the others must be sorted as inserted.
+    if (i > 0 && !(keys[i - 1]! < key) && !isArrayIndex(keys[i - 1]!)) return false;
+    if (key === "__proto__") return false;
+    if (!isCanonicalValue(value[key], depth)) return false;
+  }
+  return true;
+}
+
+/** "0".."4294967294" in canonical decimal: the keys JavaScript enumerates first (docs/event-format.md §4.2). */
+function isArrayIndex(key: string): boolean {
+  const n = key.length;
+  if (n === 0 || n > 10) return false;
+  const c0 = key.charCodeAt(0);
+  if (c0 === 48) return n === 1; // "0", never "01"
+  for (let i = 0; i < n; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return Number(key) <= 4294967294;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
   const proto: unknown = Object.getPrototypeOf(value);

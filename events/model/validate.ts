@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { RemError } from "../../src/errors.js";
 import { EVENT_TYPES, Event, isEventType } from "./events.js";
+import { isCanonicalEvent } from "./canonical-event.js";
 import { canonicalJsonObject } from "./json-value.js";
 
 /**
@@ -44,6 +45,21 @@ export function validateEvent(input: unknown, path = "event"): Event {
     default:
       return e;
   }
+}
+
+/**
+ * Validates the events of one commit for encoding, naming a failure as
+ * `events[i].field`. An event that is already valid and canonical (the usual
+ * case) is returned as it is, not copied: encode the result before the caller
+ * can change its objects (TenantLog.append does, synchronously).
+ */
+export function validateForEncoding(events: readonly unknown[]): Event[] {
+  const out: Event[] = new Array(events.length);
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
+    out[i] = isCanonicalEvent(e) ? e : validateEvent(e, `events[${i}]`);
+  }
+  return out;
 }
 
 /**

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isRemError, RemError } from "../../src/errors.js";
 import { connectNats } from "../../events/log/jetstream/connect.js";
 import { JetStreamLog, type JetStreamLogOptions } from "../../events/log/jetstream/jetstream-log.js";
+import { READ_BATCH_BYTES } from "../../events/log/jetstream/reader.js";
 import { PUBLISH_HEADER_RESERVE, streamName } from "../../events/log/jetstream/stream.js";
 import { commitId, seq, tenantName, type CommitId, type Seq, type TenantName } from "../../events/model/ids.js";
 import type { AppendAck, LogBackend, RawCommit } from "../../events/log/types.js";
@@ -253,6 +254,29 @@ describe("JetStreamLog", () => {
     const { commits } = await collect(log.read(seq(1)));
     expect(commits.map((c) => c.seq)).toEqual([1, 2, 3]);
     expect(Buffer.from(commits[0]!.bytes).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it("yields commits that stay intact while later messages arrive (the reader keeps nats.js views of large messages)", async () => {
+    const nc = await connect();
+    const log = await openLog(nc, freshTenant());
+    // Sizes around the socket read size (64 KiB), so messages span reads, share reads, or fill them.
+    const sizes = Array.from({ length: 120 }, (_, i) => [60_000, 100, 70_000, 3_000, 65_536, 1][i % 6]!);
+    const ids = sizes.map(() => newCommitId());
+    const written = sizes.map((size, i) => commitBytes(i + 1, size));
+    await Promise.all(written.map((bytes, i) => log.append({ seq: seq(i + 1), commitId: ids[i]!, bytes, prevCommitId: i === 0 ? undefined : ids[i - 1] })));
+    const kept: RawCommit[] = [];
+    for await (const batch of log.read(seq(1))) {
+      // Batches stop at about READ_BATCH_BYTES, so the caller hashes and decodes them while cached.
+      expect(batch.slice(0, -1).reduce((n, c) => n + c.bytes.length, 0)).toBeLessThan(READ_BATCH_BYTES);
+      kept.push(...batch);
+    }
+    // More traffic on the same connection after the first read: kept bytes must not change.
+    await collect(log.read(seq(1)));
+    await appendMany(log, sizes.length + 1, 3, 50_000);
+    expect(kept.map((c) => c.seq)).toEqual(range(1, sizes.length));
+    for (const [i, c] of kept.entries()) expect(Buffer.from(c.bytes).equals(Buffer.from(written[i]!))).toBe(true);
+    // A small commit does not pin a whole read chunk.
+    for (const c of kept) expect(c.bytes.buffer.byteLength).toBeLessThanOrEqual(2 * c.bytes.byteLength + 4096);
   });
 
   it("reads from the middle, up to `until`, and in batches of at most 512", async () => {

@@ -95,6 +95,12 @@ export class FileLog implements LogBackend {
   #waiters = new Set<() => void>();
   #failed: RemError | null = null;
   #closed = false;
+  /**
+   * Group-commit write buffer, reused by the batches of one busy spell (they are
+   * written one at a time) and dropped when the queue empties: a new ~4 MB buffer
+   * per batch is off-heap churn that forces full GCs.
+   */
+  #writeBuf: Uint8Array | null = null;
 
   private constructor(o: FileLogOptions) {
     this.dir = o.dir;
@@ -363,6 +369,7 @@ export class FileLog implements LogBackend {
         await this.#writeBatch(batch, bytes);
       }
     } finally {
+      this.#writeBuf = null;
       this.#flushing = null;
     }
   }
@@ -370,7 +377,13 @@ export class FileLog implements LogBackend {
   async #writeBatch(batch: Pending[], bytes: number): Promise<void> {
     const seg = this.#segments[this.#segments.length - 1]!;
     const fh = this.#fh!;
-    const buf = new Uint8Array(bytes);
+    if (this.#writeBuf === null || this.#writeBuf.length < bytes) {
+      // Grows by doubling up to the batch limit, so a light load keeps it small.
+      // Not zero-filled: writeFrame fills every byte of [0, bytes).
+      const size = Math.max(bytes, Math.min(this.#maxBatchBytes, 2 * (this.#writeBuf?.length ?? 0)));
+      this.#writeBuf = new Uint8Array(Buffer.allocUnsafeSlow(size).buffer);
+    }
+    const buf = this.#writeBuf;
     const starts: number[] = [];
     let off = 0;
     for (const p of batch) {

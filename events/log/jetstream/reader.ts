@@ -9,6 +9,14 @@ import type { ConnectionWatch } from "./connection-watch.js";
 
 /** Most commits per yielded batch (as the file log). */
 export const READ_BATCH = 512;
+/**
+ * Most bytes per yielded batch (a batch ends at the commit that reaches it). The
+ * caller hashes, then decodes, every commit of a batch: while a batch fits in the
+ * CPU caches those passes read cached bytes, not memory. With 512 commits of
+ * ~60 KB (30 MB) a cold BLAKE3 pass took 66 µs per commit instead of 18 µs.
+ * Costs one Ed25519 verify (~125 µs) per batch in "batch" signature mode.
+ */
+export const READ_BATCH_BYTES = 1 << 20;
 /** Messages requested per pull; nats.js pulls again when 3/4 are delivered. */
 const PULL_MESSAGES = 512;
 /**
@@ -43,8 +51,8 @@ export interface ReadCommitsParams {
 
 /**
  * Commits `from`..`until` (or onwards) in order, each exactly once, in batches
- * of up to READ_BATCH. A batch is yielded as soon as the consumer has nothing
- * more pending, so a follower sees new commits at once.
+ * of up to READ_BATCH commits and about READ_BATCH_BYTES. A batch is yielded as
+ * soon as the consumer has nothing more pending, so a follower sees new commits at once.
  *
  * Reads through an ordered consumer that is recreated from the next expected
  * sequence whenever the connection drops or the consumer stalls: a reader
@@ -74,6 +82,7 @@ export async function* readCommits(p: ReadCommitsParams): AsyncGenerator<RawComm
     const start = next;
     let failure: RemError | null = null;
     let batch: RawCommit[] = [];
+    let batchBytes = 0;
     let session: Session | null = null;
     try {
       session = await openSession(p, next);
@@ -93,13 +102,15 @@ export async function* readCommits(p: ReadCommitsParams): AsyncGenerator<RawComm
             actualSeq: seq,
           });
         }
-        // nats.js hands out views of its socket buffers: copy so callers may keep commits.
-        batch.push({ seq: seq as Seq, bytes: m.data.slice() });
+        const bytes = ownBytes(m.data);
+        batch.push({ seq: seq as Seq, bytes });
+        batchBytes += bytes.length;
         next = seq + 1;
         const done = p.until !== null && seq >= p.until;
-        if (done || batch.length >= READ_BATCH || m.info.pending === 0) {
+        if (done || batch.length >= READ_BATCH || batchBytes >= READ_BATCH_BYTES || m.info.pending === 0) {
           const out = batch;
           batch = [];
+          batchBytes = 0;
           yield out;
           if (done) return true;
         }
@@ -126,6 +137,20 @@ export async function* readCommits(p: ReadCommitsParams): AsyncGenerator<RawComm
     await pause(Math.min(MAX_BACKOFF_MS, 50 * 2 ** attempt), p.signal);
   }
   return false;
+}
+
+/**
+ * The message's bytes, safe to keep. nats.js 3.4 hands out views that it never
+ * overwrites: of the socket read chunk (a fresh Node Buffer per read) or, for a
+ * message spanning reads (most ~60 KB commits), of a buffer it assembled for
+ * that message alone (parser.js, MSG_PAYLOAD): copying those is a ~60 KB
+ * allocation per commit for nothing. A small message would pin its whole 64 KiB
+ * read chunk: copy it when the backing buffer is much larger than the message.
+ * test/log/jetstream-log.test.ts checks kept commits after further traffic.
+ */
+function ownBytes(data: Uint8Array): Uint8Array {
+  // new Uint8Array(view) copies; `slice()` would not when nats.js hands out a Node Buffer.
+  return data.buffer.byteLength > 2 * data.byteLength + 4096 ? new Uint8Array(data) : data;
 }
 
 interface Session {
