@@ -1,8 +1,6 @@
 import { entityView } from "../../projections/view.js";
-import { executeQuery } from "../../src/query/mod.js";
-import { bindQuery } from "../../src/query/bind.js";
-import { parseQuery } from "../../src/query/parse.js";
-import { searchEntities } from "../../src/query/search.js";
+import { compileFilter } from "../../src/query/search-filter.js";
+import { EXACT_LIMIT, searchEntities } from "../../src/query/search.js";
 import type { Tenant } from "../../src/node/tenant.js";
 import { median } from "../lib/stats.js";
 import { nowMs } from "../lib/timing.js";
@@ -15,11 +13,12 @@ export interface SearchBreakdown {
   readonly unfiltered: { readonly fullMs: number; readonly indexSearchMs: number; readonly fetchAndViewMs: number };
   readonly filtered: {
     readonly fullMs: number;
-    /** parseQuery + bindQuery of `SELECT id FROM … WHERE …` (the filter's compilation). */
+    /** compileFilter: parse + bind + plan of `SELECT id FROM … WHERE …`. */
     readonly compileMs: number;
-    /** The matching ids, read as `compileFilter` reads them: executeQuery pages of 5,000. */
+    /** The matching ids, as the search takes them (posting lists when ready, else the LevelDB index). */
     readonly matchIdsMs: number;
     readonly matches: number;
+    readonly matchSource: string;
     /** VectorIndex.exact over those ids. */
     readonly exactMs: number;
     readonly fetchAndViewMs: number;
@@ -29,15 +28,14 @@ export interface SearchBreakdown {
 /**
  * Where a REM search spends its time, step by step (a diagnostic run after the
  * timed figures, on `count` queries): the HNSW search alone, reading and viewing
- * the hit entities, and for a filtered search compiling the filter, collecting
- * the matching ids through the SQL engine and scoring them exactly.
+ * the hit entities (one batched read), and for a filtered search compiling the
+ * filter, taking the matching ids and scoring them exactly.
  */
 export async function searchBreakdown(t: Tenant, ds: Dataset, queries: readonly Float32Array[], opts: { topK: number; ef?: number; where: string; count: number }): Promise<SearchBreakdown> {
   const provider = datasetProvider(ds);
   const providers = () => provider;
   const index = (await t.vectors()).index(VEC_SCHEMA, "text");
   if (index === undefined) throw new Error("no index for vecs.text");
-  const sql = `SELECT id FROM ${VEC_SCHEMA} WHERE ${opts.where}`;
   const time = async <T>(fn: () => T | Promise<T>): Promise<{ ms: number; value: T }> => {
     const t0 = nowMs();
     const value = await fn();
@@ -45,7 +43,9 @@ export async function searchBreakdown(t: Tenant, ds: Dataset, queries: readonly 
   };
   const s = { full: [] as number[], search: [] as number[], fetch: [] as number[], ffull: [] as number[], compile: [] as number[], match: [] as number[], exact: [] as number[], ffetch: [] as number[] };
   let matches = 0;
-  const fetch = (ids: readonly string[]) => ids.map((id) => entityView(t.store.getEntityIn(VEC_SCHEMA, id)!));
+  let matchSource = "";
+  const postings = (await t.vectors()).postings;
+  const fetch = async (ids: readonly string[]) => (await t.store.getEntitiesIn(VEC_SCHEMA, ids)).map((rec) => entityView(rec!));
   for (let q = 0; q < opts.count; q++) {
     const v = queries[q]!;
     s.full.push((await time(() => searchEntities(t, { schema: VEC_SCHEMA, vector: v, topK: opts.topK, ef: opts.ef }, providers))).ms);
@@ -54,26 +54,19 @@ export async function searchBreakdown(t: Tenant, ds: Dataset, queries: readonly 
     s.fetch.push((await time(() => fetch(hits.value.map((h) => h.id)))).ms);
 
     s.ffull.push((await time(() => searchEntities(t, { schema: VEC_SCHEMA, vector: v, topK: opts.topK, where: opts.where }, providers))).ms);
-    s.compile.push((await time(async () => bindQuery(t.store, parseQuery(sql), sql))).ms);
-    const ids = await time(async () => {
-      const out: string[] = [];
-      let cursor: string | undefined;
-      for (;;) {
-        const page = await executeQuery(t.store, sql, { pageSize: 5000, cursor });
-        for (const row of page.rows) out.push(row.id as string);
-        if (page.next_cursor === null) return out;
-        cursor = page.next_cursor;
-      }
-    });
+    const filter = await time(() => compileFilter(t, VEC_SCHEMA, opts.where));
+    s.compile.push(filter.ms);
+    const ids = await time(() => filter.value.matches(EXACT_LIMIT + 1, postings));
     s.match.push(ids.ms);
-    matches = ids.value.length;
-    const exact = await time(() => index.exact(v, ids.value, opts.topK));
+    matches = ids.value.count;
+    matchSource = ids.value.source;
+    const exact = await time(() => index.exact(v, ids.value.ids, opts.topK));
     s.exact.push(exact.ms);
     s.ffetch.push((await time(() => fetch(exact.value.map((h) => h.id)))).ms);
   }
   return {
     queries: opts.count,
     unfiltered: { fullMs: median(s.full), indexSearchMs: median(s.search), fetchAndViewMs: median(s.fetch) },
-    filtered: { fullMs: median(s.ffull), compileMs: median(s.compile), matchIdsMs: median(s.match), matches, exactMs: median(s.exact), fetchAndViewMs: median(s.ffetch) },
+    filtered: { fullMs: median(s.ffull), compileMs: median(s.compile), matchIdsMs: median(s.match), matches, matchSource, exactMs: median(s.exact), fetchAndViewMs: median(s.ffetch) },
   };
 }

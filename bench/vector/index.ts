@@ -15,7 +15,7 @@ import { lancePeer, type LanceResult } from "./lance-peer.js";
 import { embedderRate, insert1000, insertWithoutIndex } from "./local-embed.js";
 import { buildRawHnsw, type Hnsw } from "./raw-hnsw.js";
 import { loadDataset } from "./rem-load.js";
-import { dirBytes, timeVectorsOpen } from "./rem-open.js";
+import { dirBytes, timePostings, timeVectorsOpen } from "./rem-open.js";
 import { queryCopies, remEngine } from "./rem-search.js";
 import { createBenchTenant } from "./rem-tenant.js";
 import { searchPhase } from "./search-phase.js";
@@ -78,6 +78,8 @@ export const vectorSuite: Suite = {
     const rebuild = await timeVectorsOpen(bt.tenant);
     if (rebuild.source !== "rebuild") throw new Error(`expected a build from stored vectors, got ${rebuild.source}`);
     progress(`  built in ${rebuild.wallS.toFixed(1)} s (${rebuild.vectors} vectors)`);
+    const postingsBuilt = await timePostings(bt.tenant);
+    progress(`  posting lists (filtered search) ready ${postingsBuilt.seconds.toFixed(2)} s later: ${postingsBuilt.lists} lists, ${postingsBuilt.entries} entries`);
     rss["afterRemBuild"] = rssMb();
     probes.push(cpuProbe());
 
@@ -103,7 +105,8 @@ export const vectorSuite: Suite = {
     const reopenS = (nowMs() - t0) / 1000;
     rss["afterReopen"] = collect();
     const snapshot = await timeVectorsOpen(bt.tenant);
-    progress(`  snapshot: written in ${closeS.toFixed(1)} s (${(snapshotBytes / 1e9).toFixed(2)} GB), loaded in ${snapshot.wallS.toFixed(2)} s (${snapshot.source}); build from stored vectors took ${rebuild.wallS.toFixed(1)} s`);
+    const postingsReopened = await timePostings(bt.tenant);
+    progress(`  snapshot: written in ${closeS.toFixed(1)} s (${(snapshotBytes / 1e9).toFixed(2)} GB), loaded in ${snapshot.wallS.toFixed(2)} s (${snapshot.source}); build from stored vectors took ${rebuild.wallS.toFixed(1)} s; posting lists rebuilt in the background in ${postingsReopened.seconds.toFixed(2)} s`);
     const check = remEngine("rem", () => bt.tenant, ds, queries, { topK: cfg.topK });
     const afterSnapshot = (await interleave([check], Math.min(200, ds.queryCount), 10, truth.all, cfg.topK))["rem"]!;
     probes.push(cpuProbe());
@@ -158,6 +161,7 @@ export const vectorSuite: Suite = {
         load,
         buildFromStoredVectors: rebuild,
         snapshot: { writeS: closeS, bytes: snapshotBytes, reopenTenantS: reopenS, open: snapshot, recallAfterOpen: afterSnapshot.recall },
+        postings: { afterBuild: postingsBuilt, afterReopen: postingsReopened },
         headlineEf: search.headlineEf,
         sweep: search.sweep,
         filtered: search.filtered,

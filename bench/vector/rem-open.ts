@@ -22,6 +22,15 @@ export async function timeVectorsOpen(t: Tenant): Promise<OpenFigure> {
   return { wallS, source: s.source, statsS: s.seconds, tail: s.tail, vectors: set.stats().reduce((n, i) => n + i.vectors, 0) };
 }
 
+/** Waits for the posting lists of filtered search (built in the background after the indexes open): seconds, and their size. */
+export async function timePostings(t: Tenant): Promise<{ seconds: number; lists: number; entries: number }> {
+  const t0 = nowMs();
+  const set = await t.vectors();
+  await set.postings.idle();
+  const { lists, entries } = set.postings.stats();
+  return { seconds: (nowMs() - t0) / 1000, lists, entries };
+}
+
 /** Bytes under a directory (the snapshot's size on disk). */
 export async function dirBytes(dir: string): Promise<number> {
   let total = 0;

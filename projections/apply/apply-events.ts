@@ -3,7 +3,7 @@ import type { JsonObject } from "../../events/model/json-value.js";
 import { parseSchema, type SchemaSpec } from "../../schema/definition.js";
 import { naturalKey } from "../../schema/ids.js";
 import { indexValues } from "../indexing.js";
-import { uuidBytes } from "../store/keys.js";
+import { uuidBytes, type IndexValue } from "../store/keys.js";
 import { afterRemove, afterSchemaChange, afterUpsert, applyEmbedding, providerOf } from "./embeddings.js";
 import { pack, type EntityRecord, type SchemaRecord } from "../store/records.js";
 import type { StagedBatch } from "./staged.js";
@@ -100,30 +100,40 @@ function remove(b: StagedBatch, id: string, c: CommitContext): void {
   b.putEntity({ ...old, deleted_at: c.ts, modified_at: c.ts, seq: c.seq });
 }
 
-/** Field index entries (absolute keys) and the natural key of a live entity. */
-function entries(b: StagedBatch, rec: EntityRecord, idb: Uint8Array): { idx: Uint8Array[]; key: string | null } {
+/**
+ * Field index entries (absolute keys) and the natural key of a live entity;
+ * for a schema with embeddings also the (field, value) of each entry, which the
+ * in-memory posting lists of filtered search mirror.
+ */
+function entries(b: StagedBatch, rec: EntityRecord, idb: Uint8Array): { idx: Uint8Array[]; key: string | null; postings: { field: string; value: IndexValue }[] | null } {
   const spec = specOf(b.schema(rec.schema));
   const s = b.store;
   const idx: Uint8Array[] = [];
+  const postings = spec !== null && spec.embeddingFields.length > 0 ? [] as { field: string; value: IndexValue }[] : null;
   if (spec !== null) {
     for (const field of spec.indexedFields) {
       const info = spec.fields.get(field)!;
-      for (const v of indexValues(info.kind, info.items, rec.data[field])) idx.push(s.indexKeyFull(rec.schema, field, v, idb));
+      for (const v of indexValues(info.kind, info.items, rec.data[field])) {
+        idx.push(s.indexKeyFull(rec.schema, field, v, idb));
+        postings?.push({ field, value: v });
+      }
     }
   }
-  return { idx, key: naturalKey(spec?.keyField ?? null, rec.data) };
+  return { idx, key: naturalKey(spec?.keyField ?? null, rec.data), postings };
 }
 
 function index(b: StagedBatch, rec: EntityRecord, idb: Uint8Array = uuidBytes(rec.id)): void {
-  const { idx, key } = entries(b, rec, idb);
+  const { idx, key, postings } = entries(b, rec, idb);
   for (const k of idx) b.putRaw(k, EMPTY);
   if (key !== null) b.addPair(b.store.keys, b.store.keyIndexKey(key), rec.id, rec.schema);
+  if (postings !== null) for (const p of postings) b.notePosting(rec.schema, p.field, rec.id, p.value, true);
 }
 
 function unindex(b: StagedBatch, rec: EntityRecord, idb: Uint8Array = uuidBytes(rec.id)): void {
-  const { idx, key } = entries(b, rec, idb);
+  const { idx, key, postings } = entries(b, rec, idb);
   for (const k of idx) b.delRaw(k);
   if (key !== null) b.removePair(b.store.keys, b.store.keyIndexKey(key), rec.id, rec.schema);
+  if (postings !== null) for (const p of postings) b.notePosting(rec.schema, p.field, rec.id, p.value, false);
 }
 
 /**

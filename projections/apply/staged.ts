@@ -2,7 +2,7 @@ import type { AbstractChainedBatch } from "abstract-level";
 import { RemError } from "../../src/errors.js";
 import { pack, unpack, type EntityRecord, type SchemaRecord, type VectorChange, type VectorRecord } from "../store/records.js";
 import type { ProjectionStore, Sublevel } from "../store/store.js";
-import { concat, uuidBytes } from "../store/keys.js";
+import { concat, uuidBytes, type IndexValue } from "../store/keys.js";
 
 type Bytes = Uint8Array;
 type Chained = AbstractChainedBatch<ProjectionStore["db"], Bytes, Bytes> & {
@@ -38,7 +38,7 @@ export class StagedBatch {
   readonly #parent: StagedBatch | null;
   readonly #vectors = new Map<string, VectorRecord | null>();
   readonly #dims = new Map<string, { dim: number; model: string } | null>();
-  /** Vector changes of this batch, in order, for the in-memory HNSW indexes. */
+  /** Vector changes of this batch, in order, for the in-memory HNSW indexes and posting lists. */
   readonly vectorChanges: VectorChange[] = [];
   schemasChanged = false;
 
@@ -128,12 +128,14 @@ export class StagedBatch {
   putSchema(rec: SchemaRecord): void {
     this.#schemas.set(rec.name, rec);
     this.schemasChanged = true;
+    this.vectorChanges.push({ kind: "schema", schema: rec.name });
     this.put(this.store.schemas, Buffer.from(rec.name, "utf8"), pack(rec));
   }
 
   dropSchema(name: string): void {
     this.#schemas.set(name, null);
     this.schemasChanged = true;
+    this.vectorChanges.push({ kind: "schema", schema: name });
     this.del(this.store.schemas, Buffer.from(name, "utf8"));
   }
 
@@ -152,7 +154,12 @@ export class StagedBatch {
     if (rec === null) this.del(this.store.vectors, key);
     else this.put(this.store.vectors, key, pack(rec));
     this.put(this.store.vlog, this.store.vlogKey(seq, schema, field, id), EMPTY);
-    this.vectorChanges.push({ schema, field, id, vector });
+    this.vectorChanges.push({ kind: "vector", schema, field, id, vector });
+  }
+
+  /** Notes a field-index entry of a schema with embeddings put or deleted (the in-memory posting lists follow it). */
+  notePosting(schema: string, field: string, id: string, value: IndexValue, add: boolean): void {
+    this.vectorChanges.push({ kind: "posting", schema, field, id, value, add });
   }
 
   setPending(schema: string, field: string, id: string, pending: boolean): void {

@@ -17,18 +17,24 @@ for (let i = 0; i < 6; i++) {
 /** UUID text ↔ its 16 bytes (byte order = text order for lowercase hex). A hot path: no regex, no Buffer. */
 export function uuidBytes(id: string): Uint8Array {
   const out = Buffer.alloc(16);
+  writeUuid(out, 0, id);
+  return out;
+}
+
+/** Writes the 16 bytes of a UUID text at `offset` (keys built in one allocation). */
+export function writeUuid(out: Uint8Array, offset: number, id: string): void {
   let j = 0;
   for (let i = 0; i < id.length && j < 32; i++) {
     const c = id.charCodeAt(i);
     if (c === 45) continue; // '-'
     const v = c < 128 ? HEX_VALUE[c]! : -1;
     if (v < 0) throw new Error(`not a UUID: ${JSON.stringify(id)}`);
-    if ((j & 1) === 0) out[j >> 1] = v << 4;
-    else out[j >> 1]! |= v;
+    const at = offset + (j >> 1);
+    if ((j & 1) === 0) out[at] = v << 4;
+    else out[at]! |= v;
     j++;
   }
   if (j !== 32) throw new Error(`not a UUID: ${JSON.stringify(id)}`);
-  return out;
 }
 
 export function uuidText(b: Uint8Array): string {

@@ -1,5 +1,6 @@
 import { Packr } from "msgpackr";
 import type { JsonObject } from "../../events/model/json-value.js";
+import type { IndexValue } from "./keys.js";
 
 /** Values in the projection store are MessagePack (faster than JSON to decode; the store is rebuildable, so the format may change freely). */
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
@@ -61,12 +62,35 @@ export interface VectorRecord {
 }
 
 /** A vector change a batch made, for the in-memory HNSW indexes (null: removed). */
-export interface VectorChange {
+export interface VectorValueChange {
+  readonly kind: "vector";
   readonly schema: string;
   readonly field: string;
   readonly id: string;
   readonly vector: Float32Array | null;
 }
+
+/**
+ * A field-index entry of a schema with embedding fields that a batch put
+ * (`add`) or deleted: the in-memory posting lists mirror these entries.
+ */
+export interface PostingChange {
+  readonly kind: "posting";
+  readonly schema: string;
+  readonly field: string;
+  readonly id: string;
+  readonly value: IndexValue;
+  readonly add: boolean;
+}
+
+/** A schema registered, changed or dropped: its posting lists are dropped and rebuilt from the store. */
+export interface SchemaMark {
+  readonly kind: "schema";
+  readonly schema: string;
+}
+
+/** What the in-memory vector projection (HNSW indexes, posting lists) follows, in batch order. */
+export type VectorChange = VectorValueChange | PostingChange | SchemaMark;
 
 /** A float32 view of a stored vector (copied: stored bytes may be unaligned). */
 export function vectorOf(rec: VectorRecord): Float32Array {

@@ -4,6 +4,7 @@ import { writeFileDurable } from "../../events/keys/files.js";
 import { decString, uuidText } from "../store/keys.js";
 import { vectorOf, type VectorChange } from "../store/records.js";
 import type { ProjectionStore } from "../store/store.js";
+import { PostingLists } from "./postings.js";
 import { DEFAULT_HNSW, VectorIndex, type HnswParams } from "./vector-index.js";
 
 interface SnapshotMeta {
@@ -64,14 +65,17 @@ export class VectorIndexSet {
   #deferred: { changes: readonly VectorChange[]; seq: number }[] = [];
   openStats: OpenStats = { source: "rebuild", seconds: 0, tail: 0 };
   #draining: NodeJS.Timeout | null = null;
+  /** Value → ids of the indexed fields of embedded schemas (filtered search), following the same changes as the indexes. */
+  readonly postings: PostingLists;
 
-  private constructor(store: ProjectionStore, dir: string) {
+  private constructor(store: ProjectionStore, dir: string, postingMaxEntries?: number) {
     this.#store = store;
     this.#dir = dir;
+    this.postings = new PostingLists(store, postingMaxEntries);
   }
 
-  static async open(store: ProjectionStore, dir: string): Promise<VectorIndexSet> {
-    const set = new VectorIndexSet(store, dir);
+  static async open(store: ProjectionStore, dir: string, options: { postingMaxEntries?: number } = {}): Promise<VectorIndexSet> {
+    const set = new VectorIndexSet(store, dir, options.postingMaxEntries);
     const started = performance.now();
     const meta = await set.#readSnapshotMeta();
     const at = store.checkpoint?.seq ?? 0;
@@ -88,6 +92,9 @@ export class VectorIndexSet {
       set.openStats = { source: "rebuild", seconds: (performance.now() - started) / 1000, tail: 0 };
     }
     set.#seq = at;
+    // Posting lists are not snapshotted: they are rebuilt from the field indexes, in the background
+    // (searches read LevelDB until a list is ready), so opening does not wait for them.
+    set.postings.buildAll().catch(() => undefined);
     return set;
   }
 
@@ -130,7 +137,13 @@ export class VectorIndexSet {
 
   /** `defer`: graph inserts wait for the background drain (the write path); opening builds the graph directly. */
   #applyNow(changes: readonly VectorChange[], seq: number, defer = true): void {
+    let vectors = false;
     for (const c of changes) {
+      if (c.kind !== "vector") {
+        this.postings.apply(c);
+        continue;
+      }
+      vectors = true;
       const k = key(c.schema, c.field);
       let ix = this.#indexes.get(k);
       if (c.vector === null) {
@@ -146,7 +159,7 @@ export class VectorIndexSet {
       // The graph insert is deferred (searched exactly meanwhile) so a write returns without paying it.
       ix.upsert(c.id, c.vector, defer);
     }
-    if (changes.length > 0) this.#dirty = true;
+    if (vectors) this.#dirty = true; // posting lists are not snapshotted: their changes alone leave the snapshot current
     this.#seq = Math.max(this.#seq, seq);
     // Bounded backlog: past it, the writer pays for the graph inserts (exact scoring of the backlog stays cheap).
     for (const ix of this.#indexes.values()) if (ix.pendingCount > PENDING_MAX) ix.drain(ix.pendingCount - PENDING_MAX);
@@ -181,6 +194,7 @@ export class VectorIndexSet {
   /** Stops the background drain (the indexes stay usable; a snapshot still drains everything). */
   close(): void {
     this.#closed = true;
+    this.postings.close();
     if (this.#draining !== null) clearTimeout(this.#draining);
     this.#draining = null;
   }
@@ -275,7 +289,7 @@ export class VectorIndexSet {
       const f = decString(rest, sep + 1);
       const id = uuidText(rest.subarray(f.next));
       const rec = this.#store.getVector(schema, f.value, id);
-      changes.push({ schema, field: f.value, id, vector: rec === undefined ? null : vectorOf(rec) });
+      changes.push({ kind: "vector", schema, field: f.value, id, vector: rec === undefined ? null : vectorOf(rec) });
     }
     this.#applyNow(changes, this.#store.checkpoint?.seq ?? seq, false);
     return changes.length;
@@ -288,7 +302,7 @@ export class VectorIndexSet {
       const field = decString(k, sep + 1).value;
       let changes: VectorChange[] = [];
       for await (const { id, rec } of this.#store.scanVectors(schema, field)) {
-        changes.push({ schema, field, id, vector: vectorOf(rec) });
+        changes.push({ kind: "vector", schema, field, id, vector: vectorOf(rec) });
         if (changes.length >= 1000) {
           this.#applyNow(changes, this.#store.checkpoint?.seq ?? 0, false);
           changes = [];

@@ -7,6 +7,9 @@ import { sortValue } from "./values.js";
 
 type Bound = IndexRange["lower"];
 
+/** Most ids per batched entity read (batches start at what the caller expects to take, and double). */
+const FETCH_BATCH = 256;
+
 /**
  * The entities an access reads, live and of `schema` only; the WHERE is not
  * applied here. Each entity comes at most once. Order: id order when
@@ -17,14 +20,14 @@ type Bound = IndexRange["lower"];
  * `after` (a cursor position, only passed when the access yields result order)
  * lets the read start near it instead of at the beginning; rows at or before it
  * may still come, and the caller drops them.
+ *
+ * Entities found through an index or by id are read in batches (one batched
+ * LevelDB read per batch, order kept): the first batch holds `expect` ids — the
+ * rows the caller takes if all match — so a LIMIT reads about what it returns.
  */
-export async function* readAccess(store: ProjectionStore, schema: string, access: Access, after: SortKey | null): AsyncGenerator<EntityRecord> {
-  const get = (id: string): EntityRecord | null => {
-    // One get: the schema is known. (An id of another schema simply is not under this prefix.)
-    const rec = store.getEntityIn(schema, id);
-    // the index may lag a concurrent write by an instant: check what was fetched
-    return rec !== undefined && rec.schema === schema && rec.deleted_at === null ? rec : null;
-  };
+export async function* readAccess(store: ProjectionStore, schema: string, access: Access, after: SortKey | null, expect = Number.POSITIVE_INFINITY): AsyncGenerator<EntityRecord> {
+  const first = Math.max(1, Math.min(FETCH_BATCH, expect));
+  const fetch = <T>(chunks: AsyncIterable<readonly T[]> | Iterable<readonly T[]>, idOf: (item: T) => string) => withRecords(store, schema, chunks, idOf, first);
   switch (access.kind) {
     case "scan":
       for await (const rec of store.scanSchema(schema, after?.id)) {
@@ -32,57 +35,41 @@ export async function* readAccess(store: ProjectionStore, schema: string, access
       }
       return;
     case "id_lookup":
-      for (const id of access.ids) {
-        if (after !== null && id <= after.id) continue;
-        const rec = get(id);
-        if (rec !== null) yield rec;
-      }
+      for await (const batch of fetch([after === null ? access.ids : access.ids.filter((id) => id > after.id)], same)) for (const [, rec] of batch) yield rec;
       return;
     case "index_eq":
     case "index_in": {
       const field = access.column.name;
+      const chunks = (v: IndexValue, afterId: string | null) => idChunks(store.indexIdChunks(schema, field, pointRange(v, afterId)));
+      if (access.values.length === 1) {
+        for await (const batch of fetch(chunks(access.values[0]!, after?.id ?? null), same)) for (const [, rec] of batch) yield rec;
+        return;
+      }
       if (access.values.length <= MERGE_MAX) {
         // each value's entries are in id order: merging them keeps id order
         const sources = access.values.map((v) => idsOf(store.indexIds(schema, field, pointRange(v, after?.id ?? null))));
-        for await (const id of mergeById(sources, (id) => id)) {
-          const rec = get(id);
-          if (rec !== null) yield rec;
-        }
+        for await (const batch of fetch(ones(mergeById(sources, same)), same)) for (const [, rec] of batch) yield rec;
         return;
       }
-      const seen = new Set<string>();
-      for (const v of access.values) {
-        for await (const { id } of store.indexIds(schema, field, pointRange(v, null))) {
-          if (seen.has(id)) continue; // an array holding several listed values
-          seen.add(id);
-          const rec = get(id);
-          if (rec !== null) yield rec;
-        }
-      }
+      for await (const batch of fetch(distinct(access.values.map((v) => chunks(v, null))), same)) for (const [, rec] of batch) yield rec;
       return;
     }
     case "index_range":
-    case "index_prefix": {
-      const seen = new Set<string>(); // an array field lists an entity once per element in range
-      for await (const { id } of store.indexIds(schema, access.column.name, access.range)) {
-        if (seen.has(id)) continue;
-        seen.add(id);
-        const rec = get(id);
-        if (rec !== null) yield rec;
-      }
+    case "index_prefix":
+      // an array field lists an entity once per element in range
+      for await (const batch of fetch(distinct([idChunks(store.indexIdChunks(schema, access.column.name, access.range))]), same)) for (const [, rec] of batch) yield rec;
       return;
-    }
     case "index_union": {
       if (yieldsIdOrder(access)) {
         yield* mergeById(
-          access.branches.map((b) => readAccess(store, schema, b, after)),
+          access.branches.map((b) => readAccess(store, schema, b, after, expect)),
           (rec) => rec.id,
         );
         return;
       }
       const seen = new Set<string>();
       for (const branch of access.branches) {
-        for await (const rec of readAccess(store, schema, branch, null)) {
+        for await (const rec of readAccess(store, schema, branch, null, expect)) {
           if (seen.has(rec.id)) continue; // in several branches
           seen.add(rec.id);
           yield rec;
@@ -93,14 +80,79 @@ export async function* readAccess(store: ProjectionStore, schema: string, access
     case "index_order": {
       const asc = access.direction === "asc";
       const range = after === null ? access.range : resumeRange(access.range, after, asc);
-      const entries = store.indexIds(schema, access.column.name, range, !asc);
-      for await (const { id, valueKey } of asc ? entries : idAscWithinValue(entries)) {
-        const rec = get(id);
-        // only the entry of the entity's own sort value: skips entries a concurrent
-        // write made stale, and extra entries of data that breaks its field's type
-        if (rec !== null && compareBytes(encValue(sortValue(access.column, rec)), valueKey) === 0) yield rec;
+      const entries = asc ? store.indexIdChunks(schema, access.column.name, range) : ones(idAscWithinValue(store.indexIds(schema, access.column.name, range, true)));
+      for await (const batch of fetch(entries, (e) => e.id)) {
+        for (const [{ valueKey }, rec] of batch) {
+          // only the entry of the entity's own sort value: skips entries a concurrent
+          // write made stale, and extra entries of data that breaks its field's type
+          if (compareBytes(encValue(sortValue(access.column, rec)), valueKey) === 0) yield rec;
+        }
       }
       return;
+    }
+  }
+}
+
+const same = (id: string): string => id;
+
+/**
+ * Items (arriving in chunks) with the records of their ids, in order, one
+ * batch at a time: live entities of `schema` only (the index may lag a
+ * concurrent write by an instant, so what was fetched is checked). The first
+ * batch holds `first` ids, the next ones 1, 2, 4, … up to FETCH_BATCH, so a
+ * residual that rejects rows, or a merge looking one row ahead, costs a few
+ * more reads, not a whole batch.
+ */
+async function* withRecords<T>(store: ProjectionStore, schema: string, chunks: AsyncIterable<readonly T[]> | Iterable<readonly T[]>, idOf: (item: T) => string, first: number): AsyncGenerator<[T, EntityRecord][]> {
+  let batch: T[] = [];
+  let size = first;
+  // Past the rows expected, more are wanted only when some were rejected (or to look ahead one): grow from one.
+  let next = first >= FETCH_BATCH ? FETCH_BATCH : 1;
+  for await (const chunk of chunks) {
+    for (const item of chunk) {
+      batch.push(item);
+      if (batch.length < size) continue;
+      yield await liveOf(store, schema, batch, idOf);
+      batch = [];
+      size = next;
+      next = Math.min(FETCH_BATCH, next * 2);
+    }
+  }
+  if (batch.length > 0) yield await liveOf(store, schema, batch, idOf);
+}
+
+async function liveOf<T>(store: ProjectionStore, schema: string, batch: readonly T[], idOf: (item: T) => string): Promise<[T, EntityRecord][]> {
+  const recs = await store.getEntitiesIn(schema, batch.map(idOf));
+  const out: [T, EntityRecord][] = [];
+  for (let i = 0; i < batch.length; i++) {
+    const rec = recs[i];
+    if (rec !== undefined && rec.schema === schema && rec.deleted_at === null) out.push([batch[i]!, rec]);
+  }
+  return out;
+}
+
+/** The ids of index entries, chunk by chunk. */
+async function* idChunks(chunks: AsyncIterable<readonly { id: string }[]>): AsyncGenerator<string[]> {
+  for await (const chunk of chunks) yield chunk.map((e) => e.id);
+}
+
+/** A stream of single items as chunks of one (merges produce them one by one). */
+async function* ones<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
+  for await (const item of items) yield [item];
+}
+
+/** The id chunks of several streams in turn, each id once (an array holding several listed values, or several elements in range). */
+async function* distinct(sources: readonly AsyncGenerator<string[]>[]): AsyncGenerator<string[]> {
+  const seen = new Set<string>();
+  for (const source of sources) {
+    for await (const chunk of source) {
+      const fresh: string[] = [];
+      for (const id of chunk) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        fresh.push(id);
+      }
+      if (fresh.length > 0) yield fresh;
     }
   }
 }

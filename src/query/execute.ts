@@ -89,7 +89,8 @@ async function select(store: ProjectionStore, q: BoundQuery, planned: Planned, o
 async function streamed(store: ProjectionStore, q: BoundQuery, planned: Planned, after: SortKey | null, skip: number, want: number): Promise<EntityRecord[]> {
   const out: EntityRecord[] = [];
   let skipped = 0;
-  for await (const rec of matching(store, q, planned, after)) {
+  // Rows the read should expect to be taken: reads are batched, and a LIMIT should read about what it returns.
+  for await (const rec of matching(store, q, planned, after, skip + want)) {
     if (after !== null && compareKeys(q.orderBy, sortKey(q.orderBy, rec), after) <= 0) continue;
     if (skipped < skip) {
       skipped++;
@@ -113,8 +114,8 @@ async function sorted(store: ProjectionStore, q: BoundQuery, planned: Planned, a
 }
 
 /** Entities the access reads for which the whole WHERE is TRUE (the residual check). */
-async function* matching(store: ProjectionStore, q: BoundQuery, planned: Planned, after: SortKey | null): AsyncGenerator<EntityRecord> {
-  for await (const rec of readAccess(store, q.schema, planned.access, after)) {
+async function* matching(store: ProjectionStore, q: BoundQuery, planned: Planned, after: SortKey | null, expect?: number): AsyncGenerator<EntityRecord> {
+  for await (const rec of readAccess(store, q.schema, planned.access, after, expect)) {
     if (q.where === null || evaluate(q.where, rec) === true) yield rec;
   }
 }

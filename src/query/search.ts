@@ -6,13 +6,7 @@ import type { VectorIndex } from "../../projections/vectors/vector-index.js";
 import { resolveProvider } from "../embeddings/registry.js";
 import type { EmbeddingProvider } from "../embeddings/provider.js";
 import type { Tenant } from "../node/tenant.js";
-import { bindQuery } from "./bind.js";
-import { evaluate } from "./evaluate.js";
-import { executeQuery } from "./execute.js";
-import { parseQuery } from "./parse.js";
-import { pointRange } from "./access.js";
-import { planQuery, type Access } from "./plan.js";
-import type { BoundPredicate } from "./ast.js";
+import { compileFilter, type CompiledFilter } from "./search-filter.js";
 
 export interface SearchRequest {
   readonly schema: string;
@@ -102,31 +96,40 @@ export async function searchEntities(t: Tenant, req: SearchRequest, providers: (
     strategy = "hnsw";
   } else {
     const exactLimit = req.exactLimit ?? EXACT_LIMIT;
-    const matching = await filter.matchingIds(exactLimit + 1);
-    candidates = matching.length;
-    if (matching.length <= exactLimit) {
-      hits = index.exact(query, matching, topK);
+    const matching = await filter.matches(exactLimit + 1, vectors.postings);
+    candidates = matching.count;
+    if (matching.count <= exactLimit) {
+      hits = index.exact(query, matching.ids, topK);
       strategy = "exact";
     } else {
-      hits = filteredHnsw(index, query, topK, filter, req.ef);
+      hits = filteredHnsw(index, query, topK, matching.allow, req.ef);
       strategy = "hnsw_filtered";
       if (hits.length < topK) {
         // The filter starved the walk: score every match exactly instead.
-        hits = index.exact(query, await filter.matchingIds(Number.MAX_SAFE_INTEGER), topK);
+        hits = index.exact(query, await matching.all(), topK);
         strategy = "exact";
       }
     }
   }
-  const out: SearchHit[] = [];
-  for (const h of hits) {
-    if (req.minScore !== undefined && h.score < req.minScore) continue;
-    const rec = t.store.getEntityIn(req.schema, h.id, true);
-    if (rec === undefined || rec.deleted_at !== null) continue;
-    // Candidates from an index-only read are re-checked on the entity (a write may have moved it since).
-    if (filter !== null && filter.indexOnly && !filter.matches(h.id)) continue;
-    out.push({ id: h.id, score: h.score, entity: entityView(rec) });
-  }
+  const out = await hitEntities(t, req.schema, req.minScore === undefined ? hits : hits.filter((h) => h.score >= req.minScore!), filter);
   return { hits: out, plan: { ...base, strategy, candidates } };
+}
+
+/**
+ * The hits' entities, read in one batch (point reads: remembered by the record
+ * cache), live ones only, in hit order. Candidates from an index-only filter are
+ * re-checked on the entity read (a write may have moved it since).
+ */
+async function hitEntities(t: Tenant, schema: string, hits: readonly { id: string; score: number }[], filter: CompiledFilter | null): Promise<SearchHit[]> {
+  const recs = await t.store.getEntitiesIn(schema, hits.map((h) => h.id), true);
+  const out: SearchHit[] = [];
+  for (let i = 0; i < hits.length; i++) {
+    const rec = recs[i];
+    if (rec === undefined || rec.deleted_at !== null) continue;
+    if (filter !== null && filter.indexOnly && !filter.test(rec)) continue;
+    out.push({ id: hits[i]!.id, score: hits[i]!.score, entity: entityView(rec) });
+  }
+  return out;
 }
 
 async function queryVector(req: SearchRequest, provider: EmbeddingProvider, field: string): Promise<Float32Array> {
@@ -139,79 +142,8 @@ async function queryVector(req: SearchRequest, provider: EmbeddingProvider, fiel
   return v;
 }
 
-interface CompiledFilter {
-  /** Ids of live entities matching the filter, up to `limit`. */
-  matchingIds(limit: number): Promise<string[]>;
-  /** Whether one entity matches. */
-  matches(id: string): boolean;
-  /** matchingIds reads the index alone, without fetching entities (the index answers the predicate exactly). */
-  readonly indexOnly: boolean;
-}
-
-/** A WHERE predicate, checked by the SQL engine: the same grammar, errors and semantics as `rem query`. */
-async function compileFilter(t: Tenant, schema: string, where: string): Promise<CompiledFilter> {
-  const sql = `SELECT id FROM ${schema} WHERE ${where}`;
-  const bound = await bindQuery(t.store, parseQuery(sql), sql);
-  const predicate = bound.where;
-  const equality = exactEquality(predicate, planQuery(bound).access);
-  return {
-    indexOnly: equality !== null,
-    async matchingIds(limit) {
-      if (equality !== null) {
-        // `field = v` / `field IN (…)` on an indexed field: the index holds exactly the live
-        // entities with that typed value (evaluate.ts compares within one type, as the index
-        // encodes), so the ids need no entity fetch — ~16 µs each at 100k entities.
-        const ids: string[] = [];
-        const seen = new Set<string>();
-        for (const v of equality.values) {
-          for await (const { id } of t.store.indexIds(schema, equality.column.name, pointRange(v, null))) {
-            if (seen.has(id)) continue; // an array holding several listed values
-            seen.add(id);
-            ids.push(id);
-            if (ids.length >= limit) return ids;
-          }
-        }
-        return ids;
-      }
-      const ids: string[] = [];
-      let cursor: string | undefined;
-      while (ids.length < limit) {
-        const page = await executeQuery(t.store, sql, { pageSize: Math.min(5000, limit - ids.length), cursor });
-        for (const row of page.rows) ids.push(row.id as string);
-        if (page.next_cursor === null) break;
-        cursor = page.next_cursor;
-      }
-      return ids;
-    },
-    matches(id) {
-      const rec = t.store.getEntityIn(schema, id);
-      return rec !== undefined && rec.deleted_at === null && (predicate === null || evaluate(predicate, rec) === true);
-    },
-  };
-}
-
-/**
- * The point access when the whole WHERE is one equality or IN list on the
- * indexed field that access reads; null otherwise (the SQL engine then fetches
- * and re-checks every candidate).
- */
-function exactEquality(where: BoundPredicate | null, access: Access): Extract<Access, { kind: "index_eq" | "index_in" }> | null {
-  if (where === null || (access.kind !== "index_eq" && access.kind !== "index_in")) return null;
-  const sameColumn = "column" in where && where.column.name === access.column.name && where.column.indexed;
-  if (!sameColumn) return null;
-  if (where.kind === "compare" && where.op === "=" && where.value !== null) return access;
-  if (where.kind === "in" && !where.negated) return access;
-  return null;
-}
-
-/** HNSW with the filter checked as the walk meets each node (memoised), with a wider search for the filter's sake. */
-function filteredHnsw(index: VectorIndex, query: Float32Array, k: number, filter: CompiledFilter, ef: number | undefined): { id: string; score: number }[] {
-  const seen = new Map<string, boolean>();
-  const allow = (id: string): boolean => {
-    let ok = seen.get(id);
-    if (ok === undefined) seen.set(id, (ok = filter.matches(id)));
-    return ok;
-  };
+/** HNSW with the filter checked as the walk meets each node, with a wider search for the filter's sake. */
+function filteredHnsw(index: VectorIndex, query: Float32Array, k: number, allow: (id: string) => boolean, ef: number | undefined): { id: string; score: number }[] {
   return index.search(query, k, { allow, ef: Math.max(ef ?? index.params.efSearch, 4 * k) });
 }
 
