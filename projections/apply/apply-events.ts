@@ -78,7 +78,7 @@ export async function applyEvents(b: StagedBatch, events: readonly Event[], c: C
 
 function upsert(b: StagedBatch, id: string, schema: string, data: JsonObject, c: CommitContext): void {
   const idb = uuidBytes(id);
-  const old = b.entity(id);
+  const old = b.entity(id, idb);
   if (old !== undefined && old.deleted_at === null) unindex(b, old, idb);
   if (old !== undefined && old.schema !== schema) {
     // an explicit id reused in another schema: the old entity goes entirely

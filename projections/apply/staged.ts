@@ -2,7 +2,8 @@ import type { AbstractChainedBatch } from "abstract-level";
 import { RemError } from "../../src/errors.js";
 import { pack, unpack, type EntityRecord, type SchemaRecord, type VectorChange, type VectorRecord } from "../store/records.js";
 import type { ProjectionStore, Sublevel } from "../store/store.js";
-import { concat, uuidBytes, type IndexValue } from "../store/keys.js";
+import { uuidBytes, type IndexValue } from "../store/keys.js";
+import { packPairs } from "../store/pairs.js";
 
 type Bytes = Uint8Array;
 type Chained = AbstractChainedBatch<ProjectionStore["db"], Bytes, Bytes> & {
@@ -18,6 +19,21 @@ type Pairs = [string, string][];
 const EMPTY = Buffer.alloc(0);
 const LIVE = Buffer.from([0]);
 const DELETED = Buffer.from([1]);
+
+/**
+ * The id entry's value (state ‖ schema), one Buffer per schema and state:
+ * LevelDB copies values into its batch, so they can be shared.
+ */
+const ID_ENTRIES = new Map<string, [Buffer, Buffer]>();
+function idEntry(schema: string, live: boolean): Buffer {
+  let e = ID_ENTRIES.get(schema);
+  if (e === undefined) {
+    if (ID_ENTRIES.size >= 10_000) ID_ENTRIES.clear();
+    const name = Buffer.from(schema, "utf8");
+    ID_ENTRIES.set(schema, (e = [Buffer.concat([LIVE, name]), Buffer.concat([DELETED, name])]));
+  }
+  return e[live ? 0 : 1];
+}
 
 /**
  * The writes of one or more commits, staged for one atomic LevelDB batch.
@@ -91,12 +107,17 @@ export class StagedBatch {
     this.#ops++;
   }
 
-  entity(id: string): EntityRecord | undefined {
+  /** `idb`: the id's bytes, when the caller has them already. */
+  entity(id: string, idb?: Uint8Array): EntityRecord | undefined {
     // null means "removed in this batch": it must not fall through to older state.
-    if (this.#entities.has(id)) return this.#entities.get(id) ?? undefined;
+    const staged = this.#entities.get(id);
+    if (staged !== undefined || this.#entities.has(id)) return staged ?? undefined;
     const p = this.#parent;
-    if (p !== null && p.#entities.has(id)) return p.#entities.get(id) ?? undefined;
-    return this.store.getEntity(id);
+    if (p !== null) {
+      const inParent = p.#entities.get(id);
+      if (inParent !== undefined || p.#entities.has(id)) return inParent ?? undefined;
+    }
+    return this.store.getEntity(id, false, idb);
   }
 
   /** Entities written (or purged, as null) earlier in this batch. */
@@ -108,7 +129,7 @@ export class StagedBatch {
     this.#entities.set(rec.id, rec);
     this.putRaw(this.store.entityKeyFull(rec.schema, idb), pack(rec));
     this.store.noteWrite(this.store.ids, idb);
-    this.put(this.store.ids, idb, concat(rec.deleted_at === null ? LIVE : DELETED, Buffer.from(rec.schema, "utf8")));
+    this.put(this.store.ids, idb, idEntry(rec.schema, rec.deleted_at === null));
   }
 
   /** Removes an entity completely (used when its schema is dropped). */
@@ -228,7 +249,7 @@ export class StagedBatch {
           this.del(sublevel, key);
         } else {
           this.store.noteWrite(sublevel, key);
-          this.put(sublevel, key, pack(pairs));
+          this.put(sublevel, key, packPairs(pairs));
         }
       }
     }

@@ -19,7 +19,9 @@ export class BloomFilter {
   }
 
   add(a: Uint8Array, b?: Uint8Array): void {
-    const [h1, h2] = hash2(a, b);
+    hash2(a, b);
+    const h1 = H1;
+    const h2 = H2;
     for (let i = 0; i < this.#k; i++) {
       const bit = (h1 + i * h2) >>> 0;
       const idx = bit % this.#m;
@@ -29,7 +31,9 @@ export class BloomFilter {
   }
 
   mayContain(a: Uint8Array, b?: Uint8Array): boolean {
-    const [h1, h2] = hash2(a, b);
+    hash2(a, b);
+    const h1 = H1;
+    const h2 = H2;
     for (let i = 0; i < this.#k; i++) {
       const idx = ((h1 + i * h2) >>> 0) % this.#m;
       if ((this.#bits[idx >>> 5]! & (1 << (idx & 31))) === 0) return false;
@@ -38,8 +42,12 @@ export class BloomFilter {
   }
 }
 
-/** Two independent 32-bit FNV-1a style hashes of a ‖ b (double hashing). */
-function hash2(a: Uint8Array, b?: Uint8Array): [number, number] {
+// hash2's results: module variables rather than a returned pair, which allocated on every call.
+let H1 = 0;
+let H2 = 0;
+
+/** Two independent 32-bit FNV-1a style hashes of a ‖ b (double hashing), into H1 and H2. */
+function hash2(a: Uint8Array, b?: Uint8Array): void {
   let h1 = 0x811c9dc5;
   let h2 = 0x01000193 ^ 0x5bd1e995;
   for (let i = 0; i < a.length; i++) {
@@ -53,5 +61,6 @@ function hash2(a: Uint8Array, b?: Uint8Array): [number, number] {
     }
   }
   h2 ^= h2 >>> 15;
-  return [h1 >>> 0, (h2 | 1) >>> 0];
+  H1 = h1 >>> 0;
+  H2 = (h2 | 1) >>> 0;
 }

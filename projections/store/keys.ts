@@ -107,14 +107,25 @@ export const TAG = { false: 0x10, true: 0x11, number: 0x20, date: 0x30, string: 
 /** float64 → 8 bytes whose unsigned order is numeric order (sign bit flipped; negatives inverted). */
 export function encNumber(n: number): Uint8Array {
   const b = new Uint8Array(8);
-  const dv = new DataView(b.buffer);
-  dv.setFloat64(0, n === 0 ? 0 : n); // fold -0
-  if ((b[0]! & 0x80) !== 0) {
-    for (let i = 0; i < 8; i++) b[i] = ~b[i]! & 0xff;
-  } else {
-    b[0] = b[0]! | 0x80;
-  }
+  writeNumber(b, 0, n);
   return b;
+}
+
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** encNumber(n) written at `offset` without allocating (index keys are built on the rebuild hot path). */
+export function writeNumber(out: Uint8Array, offset: number, n: number): void {
+  F64[0] = n === 0 ? 0 : n; // fold -0
+  // Big-endian bytes of the float64.
+  if (LITTLE_ENDIAN) for (let i = 0; i < 8; i++) out[offset + i] = F64_BYTES[7 - i]!;
+  else out.set(F64_BYTES, offset);
+  if ((out[offset]! & 0x80) !== 0) {
+    for (let i = 0; i < 8; i++) out[offset + i] = ~out[offset + i]! & 0xff;
+  } else {
+    out[offset] = out[offset]! | 0x80;
+  }
 }
 
 export function decNumber(b: Uint8Array, offset: number): number {
@@ -172,7 +183,7 @@ export function writeValue(out: Buffer, offset: number, v: IndexValue): number {
     case "number":
     case "date":
       out[offset] = v.t === "number" ? TAG.number : TAG.date;
-      out.set(encNumber(v.v), offset + 1);
+      writeNumber(out, offset + 1, v.v);
       return offset + 9;
     case "string": {
       out[offset] = TAG.string;

@@ -403,10 +403,9 @@ export class ProjectionStore {
   // ---- reads --------------------------------------------------------------------
 
   /** An entity by id, tombstoned ones included (callers decide), or undefined. Synchronous: ~10 µs. */
-  getEntity(id: string, remember = false): EntityRecord | undefined {
+  getEntity(id: string, remember = false, idb: Uint8Array = uuidBytes(id)): EntityRecord | undefined {
     const cached = this.#records.get(id);
     if (cached !== undefined) return cached;
-    const idb = uuidBytes(id);
     const entry = this.getTracked(this.ids, idb);
     if (entry === undefined) return undefined;
     const value = this.entities.getSync(concat(entry.subarray(1), SEP, idb));
