@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
-import { DuckDBDataChunk, DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JsonObject, JsonValue } from "../../events/model/json-value.js";
-import { exportPlan, ident, sqlType, stagingColumns, type ExportPlan } from "../../projections/parquet/columns.js";
+import { exportPlan, type ExportPlan } from "../../projections/parquet/columns.js";
 import { RowBuilder } from "../../projections/parquet/rows.js";
 import { pack, unpack, type EntityRecord } from "../../projections/store/records.js";
 import { parseSchema } from "../../schema/definition.js";
-import { toJson } from "../../src/sql/results.js";
+import { builtRows } from "./helpers.js";
 
 const SCHEMA: JsonObject = {
   name: "mix",
@@ -56,26 +56,7 @@ describe("row builders: decoded records and stored bytes write the same values",
   });
   afterAll(() => db.closeSync());
 
-  async function write(table: string, fill: (b: RowBuilder) => void): Promise<JsonObject[]> {
-    const c = await db.connect();
-    try {
-      const cols = stagingColumns(plan);
-      await c.run(`CREATE OR REPLACE TABLE ${table} (${cols.map((x) => `${ident(x.name)} ${sqlType(x.type)}`).join(", ")})`);
-      const app = await c.createAppender(table);
-      const b = new RowBuilder(plan);
-      fill(b);
-      const chunk = DuckDBDataChunk.create(cols.map((_, i) => app.columnType(i)));
-      b.fill(chunk);
-      app.appendDataChunk(chunk);
-      app.closeSync();
-      const r = await c.runAndReadAll(`SELECT * FROM ${table} ORDER BY _seq`);
-      const types = r.columnTypes();
-      const names = r.columnNames();
-      return r.getRows().map((row) => Object.fromEntries(row.map((v, k) => [names[k]!, toJson(v, types[k])])));
-    } finally {
-      c.closeSync();
-    }
-  }
+  const write = (table: string, fill: (b: RowBuilder) => void) => builtRows(db, plan, table, fill);
 
   it("holds for random data, including values of the wrong type", async () => {
     await fc.assert(

@@ -1,4 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { DuckDBDataChunk, type DuckDBInstance } from "@duckdb/node-api";
+import { ident, sqlType, stagingColumns, type ExportPlan } from "../../projections/parquet/columns.js";
+import { RowBuilder } from "../../projections/parquet/rows.js";
+import { toJson } from "../../src/sql/results.js";
 import type { Event } from "../../events/model/events.js";
 import type { JsonObject } from "../../events/model/json-value.js";
 import { isRemError, type ErrorCode } from "../../src/errors.js";
@@ -33,4 +37,29 @@ export async function rejection(p: Promise<unknown>, code: ErrorCode): Promise<{
     throw new Error(`expected ${code}, got ${String(err)}`, { cause: err });
   }
   throw new Error(`expected ${code}, but it succeeded`);
+}
+
+/**
+ * Rows a RowBuilder filled by `fill` produces once appended to a DuckDB table
+ * of the plan's staging columns, read back as JSON in `_seq` order.
+ */
+export async function builtRows(db: DuckDBInstance, plan: ExportPlan, table: string, fill: (b: RowBuilder) => void): Promise<JsonObject[]> {
+  const c = await db.connect();
+  try {
+    const cols = stagingColumns(plan);
+    await c.run(`CREATE OR REPLACE TABLE ${table} (${cols.map((x) => `${ident(x.name)} ${sqlType(x.type)}`).join(", ")})`);
+    const app = await c.createAppender(table);
+    const b = new RowBuilder(plan);
+    fill(b);
+    const chunk = DuckDBDataChunk.create(cols.map((_, i) => app.columnType(i)));
+    b.fill(chunk);
+    app.appendDataChunk(chunk);
+    app.closeSync();
+    const r = await c.runAndReadAll(`SELECT * FROM ${table} ORDER BY _seq`);
+    const types = r.columnTypes();
+    const names = r.columnNames();
+    return r.getRows().map((row) => Object.fromEntries(row.map((v, k) => [names[k]!, toJson(v, types[k])])));
+  } finally {
+    c.closeSync();
+  }
 }

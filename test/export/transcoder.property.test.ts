@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
-import { DuckDBDataChunk, DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JsonObject, JsonValue } from "../../events/model/json-value.js";
-import { exportPlan, ident, sqlType, stagingColumns, type ColumnType, type ExportPlan } from "../../projections/parquet/columns.js";
+import { exportPlan, type ColumnType, type ExportPlan } from "../../projections/parquet/columns.js";
 import { RowBuilder } from "../../projections/parquet/rows.js";
 import { compileTranscoder } from "../../projections/parquet/transcoder.js";
 import { pack } from "../../projections/store/records.js";
 import { parseSchema } from "../../schema/definition.js";
-import { toJson } from "../../src/sql/results.js";
+import { builtRows } from "./helpers.js";
 
 // Property schemas of every kind the export maps, nested (lists of structs of lists…), plus shapes that become JSON.
 const leaf = fc.constantFrom<JsonObject>(
@@ -95,26 +95,7 @@ describe("generated transcoder", () => {
   });
   afterAll(() => db.closeSync());
 
-  async function write(plan: ExportPlan, table: string, fill: (b: RowBuilder) => void): Promise<JsonObject[]> {
-    const c = await db.connect();
-    try {
-      const cols = stagingColumns(plan);
-      await c.run(`CREATE OR REPLACE TABLE ${table} (${cols.map((x) => `${ident(x.name)} ${sqlType(x.type)}`).join(", ")})`);
-      const app = await c.createAppender(table);
-      const b = new RowBuilder(plan);
-      fill(b);
-      const chunk = DuckDBDataChunk.create(cols.map((_, i) => app.columnType(i)));
-      b.fill(chunk);
-      app.appendDataChunk(chunk);
-      app.closeSync();
-      const r = await c.runAndReadAll(`SELECT * FROM ${table} ORDER BY _seq`);
-      const types = r.columnTypes();
-      const names = r.columnNames();
-      return r.getRows().map((row) => Object.fromEntries(row.map((v, k) => [names[k]!, toJson(v, types[k])])));
-    } finally {
-      c.closeSync();
-    }
-  }
+  const write = (plan: ExportPlan, table: string, fill: (b: RowBuilder) => void) => builtRows(db, plan, table, fill);
 
   it("writes what the builders write, for arbitrary records of arbitrary schemas", async () => {
     await fc.assert(
