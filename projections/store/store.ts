@@ -305,23 +305,14 @@ export class ProjectionStore {
     return out;
   }
 
-  /** The absolute key of an entity (family prefix included), in one allocation. */
-  entityKeyFull(schema: string, idBytes: Uint8Array): Buffer {
+  /** The absolute key of an entity (family prefix included), from its id's bytes or text, in one allocation. */
+  entityKeyFull(schema: string, id: Uint8Array | string): Buffer {
     const prefix = this.schemaPrefix(schema);
     const out = Buffer.allocUnsafe(1 + prefix.length + 16);
     out[0] = this.entities.prefix[0]!;
     out.set(prefix, 1);
-    out.set(idBytes, 1 + prefix.length);
-    return out;
-  }
-
-  /** The absolute key of an entity from its id text, in one allocation (batched reads build many). */
-  entityKeyOf(schema: string, id: string): Buffer {
-    const prefix = this.schemaPrefix(schema);
-    const out = Buffer.allocUnsafe(1 + prefix.length + 16);
-    out[0] = this.entities.prefix[0]!;
-    out.set(prefix, 1);
-    writeUuid(out, 1 + prefix.length, id);
+    if (typeof id === "string") writeUuid(out, 1 + prefix.length, id);
+    else out.set(id, 1 + prefix.length);
     return out;
   }
 
@@ -403,9 +394,10 @@ export class ProjectionStore {
   // ---- reads --------------------------------------------------------------------
 
   /** An entity by id, tombstoned ones included (callers decide), or undefined. Synchronous: ~10 µs. */
-  getEntity(id: string, remember = false, idb: Uint8Array = uuidBytes(id)): EntityRecord | undefined {
+  getEntity(id: string, remember = false, idBytes?: Uint8Array): EntityRecord | undefined {
     const cached = this.#records.get(id);
     if (cached !== undefined) return cached;
+    const idb = idBytes ?? uuidBytes(id); // after the cache: a hit needs no bytes
     const entry = this.getTracked(this.ids, idb);
     if (entry === undefined) return undefined;
     const value = this.entities.getSync(concat(entry.subarray(1), SEP, idb));
@@ -445,7 +437,7 @@ export class ProjectionStore {
         out[i] = cached;
       } else {
         slots.push(i);
-        keys.push(this.entityKeyOf(schema, id));
+        keys.push(this.entityKeyFull(schema, id));
       }
     }
     if (keys.length === 0) return out;

@@ -8,7 +8,6 @@ import type { Tenant } from "../node/tenant.js";
 import { literal } from "../../projections/parquet/columns.js";
 import { openWriterDb } from "../../projections/parquet/duck.js";
 import { ExportProjection, type CatchUpOptions, type CatchUpReport } from "../../projections/parquet/export-projection.js";
-import type { Manifest } from "../../projections/parquet/manifest.js";
 import { resolvedRowsSql } from "../../projections/parquet/views.js";
 import { EDGES_VIEW, edgesSql } from "../../projections/parquet/edges.js";
 import { PARQUET_OPTIONS } from "../../projections/parquet/writer.js";
