@@ -49,15 +49,15 @@ export async function applyEvents(b: StagedBatch, events: readonly Event[], c: C
       case "edge.added": {
         const s = b.store;
         b.put(s.edges, s.edgeKey(e.src, e.edge_type, e.dst), pack({ src: e.src, dst: e.dst, type: e.edge_type, props: e.props, created_at: c.ts }));
-        b.addPair(s.adj, s.adjKey(e.src, "out"), e.edge_type, e.dst);
-        b.addPair(s.adj, s.adjKey(e.dst, "in"), e.edge_type, e.src);
+        b.addAdjacency(e.src, "out", e.edge_type, e.dst);
+        b.addAdjacency(e.dst, "in", e.edge_type, e.src);
         break;
       }
       case "edge.removed": {
         const s = b.store;
         b.del(s.edges, s.edgeKey(e.src, e.edge_type, e.dst));
-        b.removePair(s.adj, s.adjKey(e.src, "out"), e.edge_type, e.dst);
-        b.removePair(s.adj, s.adjKey(e.dst, "in"), e.edge_type, e.src);
+        b.removeAdjacency(e.src, "out", e.edge_type, e.dst);
+        b.removeAdjacency(e.dst, "in", e.edge_type, e.src);
         break;
       }
       case "schema.registered":
@@ -125,14 +125,14 @@ function entries(b: StagedBatch, rec: EntityRecord, idb: Uint8Array): { idx: Uin
 function index(b: StagedBatch, rec: EntityRecord, idb: Uint8Array = uuidBytes(rec.id)): void {
   const { idx, key, postings } = entries(b, rec, idb);
   for (const k of idx) b.putRaw(k, EMPTY);
-  if (key !== null) b.addPair(b.store.keys, b.store.keyIndexKey(key), rec.id, rec.schema);
+  if (key !== null) b.addKeyEntry(key, rec.id, rec.schema);
   if (postings !== null) for (const p of postings) b.notePosting(rec.schema, p.field, rec.id, p.value, true);
 }
 
 function unindex(b: StagedBatch, rec: EntityRecord, idb: Uint8Array = uuidBytes(rec.id)): void {
   const { idx, key, postings } = entries(b, rec, idb);
   for (const k of idx) b.delRaw(k);
-  if (key !== null) b.removePair(b.store.keys, b.store.keyIndexKey(key), rec.id, rec.schema);
+  if (key !== null) b.removeKeyEntry(key, rec.id, rec.schema);
   if (postings !== null) for (const p of postings) b.notePosting(rec.schema, p.field, rec.id, p.value, false);
 }
 

@@ -1,6 +1,6 @@
 import type { AbstractChainedBatch } from "abstract-level";
 import { RemError } from "../../src/errors.js";
-import { pack, unpack, type EntityRecord, type SchemaRecord, type VectorChange, type VectorRecord } from "../store/records.js";
+import { pack, packTransient, unpack, type EntityRecord, type SchemaRecord, type VectorChange, type VectorRecord } from "../store/records.js";
 import type { ProjectionStore, Sublevel } from "../store/store.js";
 import { uuidBytes, type IndexValue } from "../store/keys.js";
 import { packPairs } from "../store/pairs.js";
@@ -110,12 +110,13 @@ export class StagedBatch {
   /** `idb`: the id's bytes, when the caller has them already. */
   entity(id: string, idb?: Uint8Array): EntityRecord | undefined {
     // null means "removed in this batch": it must not fall through to older state.
+    // (No value is ever undefined, so get alone tells absent from removed.)
     const staged = this.#entities.get(id);
-    if (staged !== undefined || this.#entities.has(id)) return staged ?? undefined;
+    if (staged !== undefined) return staged ?? undefined;
     const p = this.#parent;
     if (p !== null) {
       const inParent = p.#entities.get(id);
-      if (inParent !== undefined || p.#entities.has(id)) return inParent ?? undefined;
+      if (inParent !== undefined) return inParent ?? undefined;
     }
     return this.store.getEntity(id, false, idb);
   }
@@ -127,7 +128,8 @@ export class StagedBatch {
 
   putEntity(rec: EntityRecord, idb: Uint8Array = uuidBytes(rec.id)): void {
     this.#entities.set(rec.id, rec);
-    this.putRaw(this.store.entityKeyFull(rec.schema, idb), pack(rec));
+    // The binding copies the value into the batch at once: a transient pack is safe there.
+    this.putRaw(this.store.entityKeyFull(rec.schema, idb), this.#direct ? packTransient(rec) : pack(rec));
     this.store.noteWrite(this.store.ids, idb);
     this.put(this.store.ids, idb, idEntry(rec.schema, rec.deleted_at === null));
   }
@@ -204,39 +206,46 @@ export class StagedBatch {
     else this.put(this.store.vdims, key, pack(dims));
   }
 
+  /** Adds [id, schema] to the key index entry of natural key `key`. */
+  addKeyEntry(key: string, id: string, schema: string): void {
+    const name = keyListName(key);
+    addPair(this.#list(this.store.keys, name, keyIndexBytes, name, ""), id, schema);
+  }
+
+  removeKeyEntry(key: string, id: string, schema: string): void {
+    const name = keyListName(key);
+    removePair(this.#list(this.store.keys, name, keyIndexBytes, name, ""), id, schema);
+  }
+
+  /** Adds [type, other] to `id`'s adjacency list in `direction`. */
+  addAdjacency(id: string, direction: "out" | "in", type: string, other: string): void {
+    addPair(this.#list(this.store.adj, direction === "out" ? `o${id}` : `i${id}`, adjBytes, id, direction), type, other);
+  }
+
+  removeAdjacency(id: string, direction: "out" | "in", type: string, other: string): void {
+    removePair(this.#list(this.store.adj, direction === "out" ? `o${id}` : `i${id}`, adjBytes, id, direction), type, other);
+  }
+
   /**
-   * Adds [a, b] to the sorted list at `key` unless present. Lists stay sorted so
-   * their bytes do not depend on the order of the operations that built them
-   * (a rebuild batches commits differently than incremental application).
+   * The staged list named `name` in `sublevel`, read from the parent batch or
+   * the store the first time. Lists are named by text their callers already
+   * have (a natural key, an id): `keyOf(store, x, y)` builds the key bytes once
+   * per list, when it is first staged.
    */
-  addPair(sublevel: Sublevel, key: Bytes, a: string, b: string): void {
-    const pairs = this.#list(sublevel, key);
-    const i = lowerBound(pairs, a, b);
-    const at = pairs[i];
-    if (at === undefined || at[0] !== a || at[1] !== b) pairs.splice(i, 0, [a, b]);
-  }
-
-  removePair(sublevel: Sublevel, key: Bytes, a: string, b: string): void {
-    const pairs = this.#list(sublevel, key);
-    const i = lowerBound(pairs, a, b);
-    const at = pairs[i];
-    if (at !== undefined && at[0] === a && at[1] === b) pairs.splice(i, 1);
-  }
-
-  #list(sublevel: Sublevel, key: Bytes): Pairs {
+  #list(sublevel: Sublevel, name: string, keyOf: (s: ProjectionStore, x: string, y: string) => Bytes, x: string, y: string): Pairs {
     let lists = this.#lists.get(sublevel);
     if (lists === undefined) this.#lists.set(sublevel, (lists = new Map()));
-    const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
-    let entry = lists.get(k);
+    let entry = lists.get(name);
     if (entry === undefined) {
-      const inParent = this.#parent === null ? undefined : this.#parent.#lists.get(sublevel)?.get(k);
+      const inParent = this.#parent === null ? undefined : this.#parent.#lists.get(sublevel)?.get(name);
       if (inParent !== undefined) {
-        entry = { key, pairs: inParent.pairs.slice() };
+        entry = { key: inParent.key, pairs: inParent.pairs.slice() };
       } else {
+        const key = keyOf(this.store, x, y);
         const stored = this.store.getTracked(sublevel, key);
         entry = { key, pairs: stored === undefined ? [] : unpack<Pairs>(stored) };
       }
-      lists.set(k, entry);
+      lists.set(name, entry);
     }
     return entry.pairs;
   }
@@ -276,6 +285,45 @@ export class StagedBatch {
   async discard(): Promise<void> {
     if (this.#batch.db.status === "open") await this.#batch.close().catch(() => undefined);
   }
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * A natural key as its stored bytes spell it: UTF-8 turns each lone surrogate
+ * into U+FFFD, so two such texts share one entry and must share one list.
+ */
+function keyListName(key: string): string {
+  return SURROGATE.test(key) ? Buffer.from(key, "utf8").toString("utf8") : key;
+}
+
+function keyIndexBytes(s: ProjectionStore, key: string): Bytes {
+  return s.keyIndexKey(key);
+}
+
+function adjBytes(s: ProjectionStore, id: string, direction: string): Bytes {
+  return s.adjKey(id, direction === "out" ? "out" : "in");
+}
+
+/**
+ * Adds [a, b] to a sorted list unless present. Lists stay sorted so their
+ * bytes do not depend on the order of the operations that built them (a
+ * rebuild batches commits differently than incremental application).
+ */
+function addPair(pairs: Pairs, a: string, b: string): void {
+  const i = lowerBound(pairs, a, b);
+  if (i === pairs.length) {
+    pairs.push([a, b]); // the common case, a new list: splice would allocate its (empty) result
+    return;
+  }
+  const at = pairs[i]!;
+  if (at[0] !== a || at[1] !== b) pairs.splice(i, 0, [a, b]);
+}
+
+function removePair(pairs: Pairs, a: string, b: string): void {
+  const i = lowerBound(pairs, a, b);
+  const at = pairs[i];
+  if (at !== undefined && at[0] === a && at[1] === b) pairs.splice(i, 1);
 }
 
 /** First index whose pair is ≥ [a, b]. */

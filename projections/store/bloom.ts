@@ -2,51 +2,65 @@
  * A Bloom filter over byte strings: "definitely absent" or "maybe present".
  * The store uses one to skip reads that must miss while it is being filled
  * from empty (a rebuild): a miss costs a ~3 µs LevelDB get, the filter ~0.1 µs.
+ *
+ * Cache-blocked (as RocksDB's format_version 5 filters): every bit of one key
+ * lies in one 512-bit block, a single cache line. A classic filter of this
+ * size (~5 MB, past the L2 cache) took 7 cache misses per add or lookup, and
+ * the rebuild path does four per entity. The price is a slightly higher false
+ * positive rate at the same size (~1.3% instead of ~1%): a false positive only
+ * costs the read the filter would have skipped.
  */
 export class BloomFilter {
-  readonly #bits: Uint32Array;
-  readonly #m: number;
-  readonly #k: number;
+  readonly #bits: Int32Array;
+  /** Number of 512-bit blocks (16 words each). */
+  readonly #blocks: number;
   readonly capacity: number;
   count = 0;
 
-  /** Sized for `capacity` entries at ~1% false positives (9.6 bits per entry, 7 hashes). */
+  /** Sized for `capacity` entries at ~10 bits per entry, 7 bits set per key. */
   constructor(capacity: number) {
     this.capacity = capacity;
-    this.#m = Math.max(1024, Math.ceil(capacity * 9.6));
-    this.#k = 7;
-    this.#bits = new Uint32Array(Math.ceil(this.#m / 32));
+    this.#blocks = Math.max(2, Math.ceil((capacity * 10) / 512));
+    this.#bits = new Int32Array(this.#blocks * 16);
   }
 
   add(a: Uint8Array, b?: Uint8Array): void {
     hash2(a, b);
-    const h1 = H1;
-    const h2 = H2;
-    for (let i = 0; i < this.#k; i++) {
-      const bit = (h1 + i * h2) >>> 0;
-      const idx = bit % this.#m;
-      this.#bits[idx >>> 5]! |= 1 << (idx & 31);
+    const bits = this.#bits;
+    const base = (H1 % this.#blocks) << 4;
+    let h = H2;
+    for (let i = 0; i < K; i++) {
+      const bit = h & 511;
+      bits[base + (bit >>> 5)]! |= 1 << (bit & 31);
+      h = (h >>> 9) | (h << 23); // the next 9 bits (rotate): 32 bits give 7 positions with some reuse
+      if (i === 2) h = Math.imul(h, 0x9e3779b1) ^ H1;
     }
     this.count++;
   }
 
   mayContain(a: Uint8Array, b?: Uint8Array): boolean {
     hash2(a, b);
-    const h1 = H1;
-    const h2 = H2;
-    for (let i = 0; i < this.#k; i++) {
-      const idx = ((h1 + i * h2) >>> 0) % this.#m;
-      if ((this.#bits[idx >>> 5]! & (1 << (idx & 31))) === 0) return false;
+    const bits = this.#bits;
+    const base = (H1 % this.#blocks) << 4;
+    let h = H2;
+    for (let i = 0; i < K; i++) {
+      const bit = h & 511;
+      if ((bits[base + (bit >>> 5)]! & (1 << (bit & 31))) === 0) return false;
+      h = (h >>> 9) | (h << 23);
+      if (i === 2) h = Math.imul(h, 0x9e3779b1) ^ H1;
     }
     return true;
   }
 }
 
+/** Bits set per key. */
+const K = 7;
+
 // hash2's results: module variables rather than a returned pair, which allocated on every call.
 let H1 = 0;
 let H2 = 0;
 
-/** Two independent 32-bit FNV-1a style hashes of a ‖ b (double hashing), into H1 and H2. */
+/** Two independent 32-bit FNV-1a style hashes of a ‖ b, into H1 (the block) and H2 (bits within it). */
 function hash2(a: Uint8Array, b?: Uint8Array): void {
   let h1 = 0x811c9dc5;
   let h2 = 0x01000193 ^ 0x5bd1e995;
@@ -60,7 +74,12 @@ function hash2(a: Uint8Array, b?: Uint8Array): void {
       h2 = Math.imul(h2 ^ b[i]!, 0x5bd1e995);
     }
   }
+  h1 ^= h1 >>> 16;
+  h1 = Math.imul(h1, 0x85ebca6b);
+  h1 ^= h1 >>> 13;
   h2 ^= h2 >>> 15;
+  h2 = Math.imul(h2, 0xc2b2ae35);
+  h2 ^= h2 >>> 16;
   H1 = h1 >>> 0;
-  H2 = (h2 | 1) >>> 0;
+  H2 = h2 | 0;
 }

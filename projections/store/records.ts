@@ -1,4 +1,4 @@
-import { Packr } from "msgpackr";
+import { Packr, RESET_BUFFER_MODE } from "msgpackr";
 import type { JsonObject } from "../../events/model/json-value.js";
 import type { IndexValue } from "./keys.js";
 
@@ -7,6 +7,16 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSiz
 
 export function pack(value: unknown): Uint8Array {
   return packr.pack(value);
+}
+
+/**
+ * As pack, into msgpackr's reused buffer: the result is overwritten by the next
+ * pack anywhere in the process, so it must be consumed (copied) at once — as
+ * LevelDB's batch put does. The rebuild path packs one record per entity;
+ * plain pack moves through the buffer and allocates a new one whenever it fills.
+ */
+export function packTransient(value: unknown): Uint8Array {
+  return packr.pack(value, RESET_BUFFER_MODE);
 }
 
 export function unpack<T>(bytes: Uint8Array): T {

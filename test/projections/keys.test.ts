@@ -52,5 +52,16 @@ describe("order-preserving key encodings", () => {
       }),
     );
     expect(() => uuidBytes("not-a-uuid")).toThrow(/not a UUID/);
+    // The canonical-form fast path checks every digit: a bad one anywhere, an ASCII or a wide character.
+    const good = "0b7c6a52-9c8e-4f3a-8d2b-5e1f0a9c7d31";
+    for (let i = 0; i < good.length; i++) {
+      if (good[i] === "-") continue;
+      for (const bad of ["g", "z", " ", "é", "\u0130", "\u0161"]) {
+        expect(() => uuidBytes(good.slice(0, i) + bad + good.slice(i + 1))).toThrow(/not a UUID/);
+      }
+    }
+    // The non-canonical forms still parse as before (no dashes; upper case).
+    expect(uuidText(uuidBytes(good.replaceAll("-", "")))).toBe(good);
+    expect(uuidText(uuidBytes(good.toUpperCase()))).toBe(good);
   });
 });
