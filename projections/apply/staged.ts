@@ -49,6 +49,8 @@ export class StagedBatch {
   readonly #direct: boolean;
   #ops = 0;
   readonly #entities = new Map<string, EntityRecord | null>();
+  /** Entities whose outgoing edges this batch changes (their cached views go when it is written). */
+  readonly #outEdgesChanged: string[] = [];
   readonly #schemas = new Map<string, SchemaRecord | null>();
   readonly #lists = new Map<Sublevel, Map<string, { key: Bytes; pairs: Pairs }>>();
   readonly #parent: StagedBatch | null;
@@ -219,10 +221,12 @@ export class StagedBatch {
 
   /** Adds [type, other] to `id`'s adjacency list in `direction`. */
   addAdjacency(id: string, direction: "out" | "in", type: string, other: string): void {
+    if (direction === "out") this.#outEdgesChanged.push(id);
     addPair(this.#list(this.store.adj, direction === "out" ? `o${id}` : `i${id}`, adjBytes, id, direction), type, other);
   }
 
   removeAdjacency(id: string, direction: "out" | "in", type: string, other: string): void {
+    if (direction === "out") this.#outEdgesChanged.push(id);
     removePair(this.#list(this.store.adj, direction === "out" ? `o${id}` : `i${id}`, adjBytes, id, direction), type, other);
   }
 
@@ -278,6 +282,7 @@ export class StagedBatch {
     } finally {
       // Also on failure: what the cache held may no longer match the store.
       this.store.forgetStates(this.#entities.keys());
+      this.store.forgetViews(this.#outEdgesChanged);
     }
   }
 

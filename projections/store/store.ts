@@ -6,6 +6,7 @@ import { concat, decString, encString, encValue, encValueSize, prefixEnd, uuidBy
 import { pack, unpack, type Checkpoint, type EdgeRecord, type EntityRecord, type SchemaRecord, type VectorRecord } from "./records.js";
 
 import { BloomFilter } from "./bloom.js";
+import { entityView } from "../view.js";
 import { Family, type Level } from "./family.js";
 
 type Bytes = Uint8Array;
@@ -100,6 +101,14 @@ export class ProjectionStore {
    * are immutable: callers build new ones, never change these.
    */
   readonly #records = new Map<string, EntityRecord>();
+  /**
+   * The JSON of recently read live entities as GET /entities/:id answers it
+   * (entityView with outgoing edges), as UTF-8 bytes: a cached GET then skips
+   * the adjacency read, building the view and serialising it. Dropped with the
+   * record (forgetStates) and when the entity's outgoing edges change
+   * (forgetViews), after the batch is written, as #records.
+   */
+  readonly #views = new Map<string, Buffer>();
   /**
    * Bumped after every written batch (forgetStates): a batched read that saw it
    * change while in flight may have read records older than the store, so it
@@ -222,6 +231,7 @@ export class ProjectionStore {
     this.#writes++;
     this.#states.clear();
     this.#records.clear();
+    this.#views.clear();
     this.invalidateSchemas();
     this.#written = new BloomFilter(WRITTEN_CAPACITY);
   }
@@ -491,11 +501,36 @@ export class ProjectionStore {
   /** Drops cached states of entities a batch just wrote. */
   forgetStates(ids: Iterable<string>): void {
     this.#writes++;
-    if (this.#states.size === 0 && this.#records.size === 0) return;
+    if (this.#states.size === 0 && this.#records.size === 0 && this.#views.size === 0) return;
     for (const id of ids) {
       this.#states.delete(id);
       this.#records.delete(id);
+      this.#views.delete(id);
     }
+  }
+
+  /** Drops cached views of entities whose outgoing edges a batch just changed. */
+  forgetViews(ids: Iterable<string>): void {
+    if (this.#views.size === 0) return;
+    for (const id of ids) this.#views.delete(id);
+  }
+
+  /**
+   * What GET /entities/:id answers for an entity of `schema` (its view with
+   * outgoing edges) as JSON bytes, or undefined when there is no such entity.
+   * Served from #views when it was read before and not written since.
+   */
+  entityViewJson(schema: string, id: string): Buffer | undefined {
+    const cached = this.#views.get(id);
+    if (cached !== undefined) return cached;
+    const rec = this.getEntityIn(schema, id, true);
+    if (rec === undefined) return undefined;
+    const json = Buffer.from(JSON.stringify(entityView(rec, this.outEdges(id))), "utf8");
+    if (rec.deleted_at === null) {
+      if (this.#views.size >= RECORD_CACHE_ENTRIES) this.#views.clear(); // as #remember: cheaper than evicting one by one
+      this.#views.set(id, json);
+    }
+    return json;
   }
 
   getSchemaRecord(name: string): SchemaRecord | undefined {

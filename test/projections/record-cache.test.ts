@@ -1,5 +1,7 @@
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { deleteEntity, dropSchema, insertEntities, registerSchema } from "../../src/node/writes.js";
+import { entityView } from "../../projections/view.js";
+import { addEdge, deleteEntity, dropSchema, insertEntities, registerSchema, removeEdge } from "../../src/node/writes.js";
 import { tenantFixture, type TenantFixture } from "../support/tenant-fixture.js";
 
 const NOTES = { name: "notes", type: "object", properties: { title: { type: "string" }, n: { type: "integer" } }, key_field: "title", indexed_fields: ["n"] };
@@ -30,5 +32,41 @@ describe("the entity record cache", () => {
     expect(s.getEntityIn("notes", id2!, true)).toBeUndefined();
     const t = await fx.reopen();
     expect(t.store.getEntity(id2!)).toBeUndefined();
+  });
+});
+
+describe("the entity view cache (GET /entities/:id)", () => {
+  it("always answers what the store holds now: upserts, deletes, edges added and removed (property)", async () => {
+    fx = await tenantFixture();
+    await registerSchema(fx.tenant, NOTES);
+    const t = fx.tenant;
+    const ids = (await insertEntities(t, "notes", [{ title: "a", n: 0 }, { title: "b", n: 0 }, { title: "c", n: 0 }])).ids;
+    const fresh = (id: string): string | undefined => {
+      const rec = t.store.getEntityIn("notes", id);
+      return rec === undefined ? undefined : JSON.stringify(entityView(rec, t.store.outEdges(id)));
+    };
+    const op = fc.oneof(
+      fc.record({ k: fc.constant("upsert" as const), i: fc.nat(2), n: fc.nat(9) }),
+      fc.record({ k: fc.constant("delete" as const), i: fc.nat(2) }),
+      fc.record({ k: fc.constant("link" as const), i: fc.nat(2), j: fc.nat(2), type: fc.constantFrom("x", "y") }),
+      fc.record({ k: fc.constant("unlink" as const), i: fc.nat(2), j: fc.nat(2), type: fc.constantFrom("x", "y") }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 12 }), async (ops) => {
+        for (const o of ops) {
+          const a = ids[o.i]!;
+          const live = t.store.entityState(a)?.live === true;
+          if (o.k === "upsert") await insertEntities(t, "notes", [{ id: a, title: ["a", "b", "c"][o.i], n: o.n }]);
+          else if (o.k === "delete" && live) await deleteEntity(t, a);
+          else if (o.k === "link" && live && t.store.entityState(ids[o.j]!)?.live === true) await addEdge(t, a, ids[o.j]!, o.type);
+          else if (o.k === "unlink") await removeEdge(t, a, ids[o.j]!, o.type).catch(() => undefined);
+          for (const id of ids) {
+            // Read twice: the second answer comes from the cache when the entity is live.
+            for (let r = 0; r < 2; r++) expect(t.store.entityViewJson("notes", id)?.toString("utf8")).toBe(fresh(id));
+          }
+        }
+      }),
+      { numRuns: 40 },
+    );
   });
 });

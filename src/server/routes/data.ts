@@ -3,7 +3,7 @@ import { z } from "zod";
 import { entityView } from "../../../projections/view.js";
 import { deleteEntity, dropSchema, insertEntities, registerSchema, requireLive, requireSchema } from "../../node/writes.js";
 import { withRequestTenant, type ServerContext } from "../context.js";
-import { minSeqQuery, SEQ_HEADER, tenantHeaders } from "./schemas-common.js";
+import { JSON_UTF8, minSeqQuery, SEQ_HEADER, tenantHeaders } from "./schemas-common.js";
 
 /** Schemas and entities: register, insert (upsert), get, look up, delete. */
 export function dataRoutes(ctx: ServerContext): FastifyPluginAsyncZod {
@@ -71,7 +71,9 @@ export function dataRoutes(ctx: ServerContext): FastifyPluginAsyncZod {
         withRequestTenant(ctx, req, async (t) => {
           const { id, schema } = requireLive(t, req.params.id);
           void reply.header(SEQ_HEADER, String(t.store.checkpoint?.seq ?? 0));
-          return entityView(t.store.getEntityIn(schema, id, true)!, t.store.outEdges(id));
+          // Pre-serialised JSON (the store caches it for entities read before): sent as is.
+          void reply.type(JSON_UTF8);
+          return t.store.entityViewJson(schema, id)!;
         }),
     );
 

@@ -11,3 +11,6 @@ export const minSeqQuery = {
 
 /** Sets the header telling which commit a response reflects. */
 export const SEQ_HEADER = "x-rem-seq";
+
+/** The content type of JSON a route sends pre-serialised (what fastify sets when it serialises). */
+export const JSON_UTF8 = "application/json; charset=utf-8";
