@@ -77,7 +77,7 @@ export class TenantPool {
     }
     entry.users++;
     try {
-      const tenant = await entry.opening;
+      const tenant = entry.tenant ?? (await entry.opening); // an open tenant needs no extra turn of the event loop
       return await fn(tenant);
     } finally {
       entry.users--;
