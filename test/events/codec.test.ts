@@ -5,6 +5,7 @@ import { parseCommit } from "../../events/codec/commit.js";
 import { buildCommit, deriveCommitId } from "../../events/commit-builder.js";
 import { blake3, ZERO_HASH } from "../../events/hash.js";
 import type { Seq } from "../../events/model/ids.js";
+import type { Event } from "../../events/model/events.js";
 import { eventFromJson, eventToJson, validateEvent } from "../../events/model/validate.js";
 import { open } from "../../events/encryption.js";
 import { RemError } from "../../src/errors.js";
@@ -50,6 +51,23 @@ describe("event codec", () => {
         expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
         // Re-encoding what was decoded reproduces the bytes exactly.
         expect(Buffer.from(encodeEvents(decodeEvents(a))).equals(Buffer.from(a))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("encodes only the schema's members, in canonical order, whatever the event object's layout (property)", () => {
+    fc.assert(
+      fc.property(events, (evs) => {
+        const valid = evs.map((e) => validateEvent(e));
+        const a = Buffer.from(encodeEvents(valid));
+        // Top-level keys reversed, a member outside the schema, an undefined member: the same bytes.
+        const variants = [
+          valid.map((e) => Object.fromEntries(Object.entries(e).reverse()) as unknown as Event),
+          valid.map((e) => ({ ...e, extra: 1 }) as unknown as Event),
+          valid.map((e) => ({ zzz: undefined, ...e }) as unknown as Event),
+        ];
+        for (const v of variants) expect(Buffer.from(encodeEvents(v)).equals(a)).toBe(true);
       }),
       { numRuns: 200 },
     );
