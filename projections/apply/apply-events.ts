@@ -101,39 +101,38 @@ function remove(b: StagedBatch, id: string, c: CommitContext): void {
 }
 
 /**
- * Field index entries (absolute keys) and the natural key of a live entity;
- * for a schema with embeddings also the (field, value) of each entry, which the
- * in-memory posting lists of filtered search mirror.
+ * Puts (`add`) or deletes a live entity's field index entries and natural key
+ * entry; for a schema with embeddings also notes each (field, value), which the
+ * in-memory posting lists of filtered search mirror. Written straight into the
+ * batch: collecting the entries first cost an array and an object per entity.
  */
-function entries(b: StagedBatch, rec: EntityRecord, idb: Uint8Array): { idx: Uint8Array[]; key: string | null; postings: { field: string; value: IndexValue }[] | null } {
+function indexEntries(b: StagedBatch, rec: EntityRecord, idb: Uint8Array, add: boolean): void {
   const spec = specOf(b.schema(rec.schema));
-  const s = b.store;
-  const idx: Uint8Array[] = [];
-  const postings = spec !== null && spec.embeddingFields.length > 0 ? [] as { field: string; value: IndexValue }[] : null;
   if (spec !== null) {
+    const s = b.store;
+    const postings = spec.embeddingFields.length > 0;
     for (const field of spec.indexedFields) {
       const info = spec.fields.get(field)!;
       for (const v of indexValues(info.kind, info.items, rec.data[field])) {
-        idx.push(s.indexKeyFull(rec.schema, field, v, idb));
-        postings?.push({ field, value: v });
+        const key = s.indexKeyFull(rec.schema, field, v, idb);
+        if (add) b.putRaw(key, EMPTY);
+        else b.delRaw(key);
+        if (postings) b.notePosting(rec.schema, field, rec.id, v, add);
       }
     }
   }
-  return { idx, key: naturalKey(spec?.keyField ?? null, rec.data), postings };
+  const key = naturalKey(spec?.keyField ?? null, rec.data);
+  if (key === null) return;
+  if (add) b.addKeyEntry(key, rec.id, rec.schema);
+  else b.removeKeyEntry(key, rec.id, rec.schema);
 }
 
 function index(b: StagedBatch, rec: EntityRecord, idb: Uint8Array = uuidBytes(rec.id)): void {
-  const { idx, key, postings } = entries(b, rec, idb);
-  for (const k of idx) b.putRaw(k, EMPTY);
-  if (key !== null) b.addKeyEntry(key, rec.id, rec.schema);
-  if (postings !== null) for (const p of postings) b.notePosting(rec.schema, p.field, rec.id, p.value, true);
+  indexEntries(b, rec, idb, true);
 }
 
 function unindex(b: StagedBatch, rec: EntityRecord, idb: Uint8Array = uuidBytes(rec.id)): void {
-  const { idx, key, postings } = entries(b, rec, idb);
-  for (const k of idx) b.delRaw(k);
-  if (key !== null) b.removeKeyEntry(key, rec.id, rec.schema);
-  if (postings !== null) for (const p of postings) b.notePosting(rec.schema, p.field, rec.id, p.value, false);
+  indexEntries(b, rec, idb, false);
 }
 
 /**
