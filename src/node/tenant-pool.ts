@@ -36,6 +36,8 @@ export class TenantPool {
   readonly #o: TenantPoolOptions;
   /** Insertion order is recency order: a use moves the entry to the end. */
   readonly #entries = new Map<TenantName, Entry>();
+  /** The most recently used entry (the Map's last), to skip re-inserting it. */
+  #last: Entry | null = null;
   #closed = false;
 
   constructor(config: RemConfig, options: TenantPoolOptions) {
@@ -71,10 +73,15 @@ export class TenantPool {
         },
         () => this.#entries.delete(name), // a failed open is not cached: the next use tries again
       );
-    } else {
-      this.#entries.delete(name);
-      this.#entries.set(name, entry);
+    } else if (this.#entries.size > 1) {
+      // Move to the end (most recent). A Map delete + set per request adds a deleted slot each
+      // time until the Map rehashes: skip it when the tenant is already the most recent.
+      if (this.#last !== entry) {
+        this.#entries.delete(name);
+        this.#entries.set(name, entry);
+      }
     }
+    this.#last = entry;
     entry.users++;
     try {
       const tenant = entry.tenant ?? (await entry.opening); // an open tenant needs no extra turn of the event loop

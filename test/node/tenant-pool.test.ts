@@ -38,6 +38,20 @@ describe("tenant pool (lazy open, LRU close)", () => {
     await pool.close();
   });
 
+  it("tracks recency through repeated uses of the same tenant and through evictions", async () => {
+    const pool = new TenantPool(config, { keystore, write: true, maxOpen: 2 });
+    const use = (n: string) => pool.use(tenantName(n), async () => undefined);
+    for (const n of ["a", "b", "b", "a", "a"]) await use(n);
+    expect(pool.open).toEqual(["b", "a"]);
+    await use("c"); // evicts b, the least recent
+    await new Promise((r) => setTimeout(r, 50));
+    expect(pool.open).toEqual(["a", "c"]);
+    for (const n of ["a", "b"]) await use(n); // a becomes the most recent; b reopens and evicts c
+    await new Promise((r) => setTimeout(r, 50));
+    expect(pool.open).toEqual(["a", "b"]);
+    await pool.close();
+  });
+
   it("shares one handle among concurrent uses and never closes a tenant in use", async () => {
     const pool = new TenantPool(config, { keystore, write: true, maxOpen: 1 });
     let release!: () => void;
