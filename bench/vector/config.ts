@@ -53,7 +53,7 @@ function baseConfig(quick: boolean): VectorBenchConfig {
     insertBatch: 1000,
     buckets: 100,
     filterBucket: 7,
-    hnsw: { m: 16, efConstruction: 200, efSearch: 64 },
+    hnsw: { m: 16, efConstruction: 200, efSearch: 128 },
     efSweep: [16, 32, 64, 128, 256],
     embedTexts: 5000,
     seed: 20261122,
