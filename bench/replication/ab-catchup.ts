@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   try {
     for (let r = 0; r < reps; r++) {
       for (const k of r % 2 === 0 ? (["A", "B"] as const) : (["B", "A"] as const)) {
-        const s = await catchUp(builds[k], nats.url, `ab${k}${r}`, events);
+        const s = await catchUp(builds[k], nats.url, `ab${k.toLowerCase()}${r}`, events);
         out[k].push(s);
         process.stderr.write(`${k}: ${Math.round(s.eventsPerS)} events/s, ${s.mainUsPerEvent.toFixed(1)} µs main-thread CPU per event\n`);
       }
