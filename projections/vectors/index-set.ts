@@ -81,7 +81,9 @@ export class VectorIndexSet {
     const at = store.checkpoint?.seq ?? 0;
     if (meta !== null && meta.storeId === store.storeId && meta.seq <= at) {
       for (const ix of meta.indexes) {
-        set.#indexes.set(key(ix.schema, ix.field), await VectorIndex.read(join(dir, ix.dir), ix.schema, ix.field, ix.dim, ix.params));
+        // m and ef_construction are the graph's own; ef_search is a search setting: the schema's (or the default) now.
+        const params = { ...ix.params, efSearch: set.#params(ix.schema).efSearch };
+        set.#indexes.set(key(ix.schema, ix.field), await VectorIndex.read(join(dir, ix.dir), ix.schema, ix.field, ix.dim, params));
       }
       set.#seq = meta.seq;
       set.#snapshot = { seq: meta.seq, at: Date.parse(meta.createdAt) };

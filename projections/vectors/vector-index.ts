@@ -1,7 +1,8 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { open, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import hnswlib from "hnswlib-node";
 import { RemError } from "../../src/errors.js";
+import { uuidText } from "../store/keys.js";
 
 const { HierarchicalNSW } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
@@ -268,27 +269,27 @@ export class VectorIndex {
 
   /** Reads an index written by `write`. */
   static async read(dir: string, schema: string, field: string, dim: number, params: HnswParams): Promise<VectorIndex> {
-    const [ids, live, vectors] = await Promise.all([readFile(join(dir, "labels.bin")), readFile(join(dir, "live.bin")), readFile(join(dir, "vectors.f32"))]);
+    const [ids, live] = await Promise.all([readFile(join(dir, "labels.bin")), readFile(join(dir, "live.bin"))]);
     const n = ids.length / 16;
-    if (!Number.isInteger(n) || live.length !== n || vectors.length !== n * dim * 4) {
+    if (!Number.isInteger(n) || live.length !== n) {
       throw new RemError("REM_ERR_INTERNAL", `vector snapshot of ${schema}.${field} in ${dir} is inconsistent`, { path: dir });
     }
     const capacity = Math.max(INITIAL_CAPACITY, n);
     const index = new VectorIndex(schema, field, dim, params, 0);
     index.#capacity = capacity;
     index.#hnsw = new HierarchicalNSW("cosine", dim);
-    await index.#hnsw.readIndex(join(dir, "index.hnsw"));
+    index.#matrix = new Float32Array(capacity * dim);
+    // hnswlib parses its file on a worker thread while the vectors are read straight into the
+    // matrix (no intermediate 1.5 GB buffer at 1M × 384, and no 2 GB readFile limit).
+    await Promise.all([index.#hnsw.readIndex(join(dir, "index.hnsw")), readInto(join(dir, "vectors.f32"), new Uint8Array(index.#matrix.buffer, 0, n * dim * 4), dir)]);
     if (index.#hnsw.getMaxElements() < capacity) index.#hnsw.resizeIndex(capacity);
     index.#hnsw.setEf(params.efSearch);
-    index.#matrix = new Float32Array(capacity * dim);
-    new Uint8Array(index.#matrix.buffer).set(vectors);
     index.#live = new Uint8Array(capacity);
     index.#live.set(live);
     index.#graph = new Uint8Array(capacity);
     index.#isPending = new Uint8Array(capacity);
     for (let i = 0; i < n; i++) {
-      const h = ids.toString("hex", i * 16, i * 16 + 16);
-      const id = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+      const id = uuidText(ids.subarray(i * 16, i * 16 + 16));
       index.#labels.push(id);
       index.#byId.set(id, i);
       // A written index had nothing deferred: every label is in the graph, deleted ones marked.
@@ -372,5 +373,22 @@ class TopK {
 
   sorted(): [number, number][] {
     return this.#items;
+  }
+}
+
+/** Reads the whole file at `path` into `into`, which must be exactly its size. */
+async function readInto(path: string, into: Uint8Array, dir: string): Promise<void> {
+  const fh = await open(path, "r");
+  try {
+    const size = (await fh.stat()).size;
+    if (size !== into.length) throw new RemError("REM_ERR_INTERNAL", `vector snapshot in ${dir} is inconsistent: ${path} holds ${size} bytes, expected ${into.length}`, { path: dir });
+    const CHUNK = 64 * 1024 * 1024;
+    for (let at = 0; at < size; ) {
+      const { bytesRead } = await fh.read(into, at, Math.min(CHUNK, size - at), at);
+      if (bytesRead === 0) throw new RemError("REM_ERR_INTERNAL", `vector snapshot in ${dir}: ${path} ended early`, { path: dir });
+      at += bytesRead;
+    }
+  } finally {
+    await fh.close();
   }
 }

@@ -2,7 +2,7 @@ import { RemError } from "../errors.js";
 import type { JsonObject } from "../../events/model/json-value.js";
 import { providerOf } from "../../projections/apply/embeddings.js";
 import { entityView } from "../../projections/view.js";
-import type { VectorIndex } from "../../projections/vectors/vector-index.js";
+import { DEFAULT_HNSW, type VectorIndex } from "../../projections/vectors/vector-index.js";
 import { resolveProvider } from "../embeddings/registry.js";
 import type { EmbeddingProvider } from "../embeddings/provider.js";
 import type { Tenant } from "../node/tenant.js";
@@ -41,6 +41,8 @@ export interface SearchPlan {
   readonly strategy: "hnsw" | "exact" | "hnsw_filtered" | "empty";
   /** For filtered searches: how many entities matched the filter (capped at EXACT_LIMIT + 1 when HNSW was used). */
   readonly candidates: number | null;
+  /** The HNSW search breadth used (the request's, else the schema's ef_search, else the default); null when HNSW was not used. */
+  readonly ef: number | null;
   readonly vectors: number;
 }
 
@@ -83,16 +85,18 @@ export async function searchEntities(t: Tenant, req: SearchRequest, providers: (
   await vectors.settled(); // a snapshot being written holds back newer changes: wait for them
   const index = vectors.index(req.schema, field);
   const base = { schema: req.schema, field, provider: providerSpec, vectors: index?.size ?? 0 };
-  if (index === undefined || index.size === 0) return { hits: [], plan: { ...base, strategy: "empty", candidates: null } };
+  if (index === undefined || index.size === 0) return { hits: [], plan: { ...base, strategy: "empty", candidates: null, ef: null } };
   if (query.length !== index.dim) {
     throw new RemError("REM_ERR_EMBEDDING_DIMENSION", `the query vector has ${query.length} dimensions; ${req.schema}.${field} holds ${index.dim}`, { schema: req.schema, field });
   }
 
+  // The schema's ef_search as it is now (a schema change applies at once; the index was built with older params maybe).
+  const ef = req.ef ?? spec.hnsw.efSearch ?? DEFAULT_HNSW.efSearch;
   let hits: { id: string; score: number }[];
   let strategy: SearchPlan["strategy"];
   let candidates: number | null = null;
   if (filter === null) {
-    hits = index.search(query, topK, { ef: req.ef });
+    hits = index.search(query, topK, { ef });
     strategy = "hnsw";
   } else {
     const exactLimit = req.exactLimit ?? EXACT_LIMIT;
@@ -102,7 +106,7 @@ export async function searchEntities(t: Tenant, req: SearchRequest, providers: (
       hits = index.exact(query, matching.ids, topK);
       strategy = "exact";
     } else {
-      hits = filteredHnsw(index, query, topK, matching.allow, req.ef);
+      hits = filteredHnsw(index, query, topK, matching.allow, ef);
       strategy = "hnsw_filtered";
       if (hits.length < topK) {
         // The filter starved the walk: score every match exactly instead.
@@ -112,7 +116,7 @@ export async function searchEntities(t: Tenant, req: SearchRequest, providers: (
     }
   }
   const out = await hitEntities(t, req.schema, req.minScore === undefined ? hits : hits.filter((h) => h.score >= req.minScore!), filter);
-  return { hits: out, plan: { ...base, strategy, candidates } };
+  return { hits: out, plan: { ...base, strategy, candidates, ef: strategy === "exact" ? null : strategy === "hnsw_filtered" ? Math.max(ef, 4 * topK) : ef } };
 }
 
 /**
@@ -143,8 +147,8 @@ async function queryVector(req: SearchRequest, provider: EmbeddingProvider, fiel
 }
 
 /** HNSW with the filter checked as the walk meets each node, with a wider search for the filter's sake. */
-function filteredHnsw(index: VectorIndex, query: Float32Array, k: number, allow: (id: string) => boolean, ef: number | undefined): { id: string; score: number }[] {
-  return index.search(query, k, { allow, ef: Math.max(ef ?? index.params.efSearch, 4 * k) });
+function filteredHnsw(index: VectorIndex, query: Float32Array, k: number, allow: (id: string) => boolean, ef: number): { id: string; score: number }[] {
+  return index.search(query, k, { allow, ef: Math.max(ef, 4 * k) });
 }
 
 /**

@@ -169,6 +169,23 @@ describe("semantic search", () => {
     expect(isRemError(empty, "REM_ERR_EMBEDDING_INVALID")).toBe(true);
   });
 
+  it("searches with the schema's ef_search as it is now: the default, a change, and after a reopen from the snapshot", async () => {
+    const { providers } = await setup(200);
+    const [v] = await clusterProvider().embed(["c3 probe"]);
+    const plan = async () => (await searchEntities(fx.tenant, { schema: "docs", vector: v!, topK: 5 }, providers)).plan;
+    expect(await plan()).toMatchObject({ strategy: "hnsw", ef: 128 }); // DEFAULT_HNSW
+    await registerSchema(fx.tenant, { ...DOCS, hnsw: { ef_search: 40 } });
+    expect(await plan()).toMatchObject({ strategy: "hnsw", ef: 40 });
+    expect((await searchEntities(fx.tenant, { schema: "docs", vector: v!, topK: 5, ef: 300 }, providers)).plan.ef).toBe(300);
+    await fx.tenant.vectors();
+    await fx.reopen(); // the snapshot was written with the index's build params
+    expect((await fx.tenant.vectors()).openStats.source).toBe("snapshot");
+    expect(await plan()).toMatchObject({ strategy: "hnsw", ef: 40 });
+    const filtered = (await searchEntities(fx.tenant, { schema: "docs", vector: v!, topK: 5, where: "tag = 'even'", exactLimit: 10 }, providers)).plan;
+    expect(filtered).toMatchObject({ strategy: "hnsw_filtered", ef: 40 });
+    expect((await searchEntities(fx.tenant, { schema: "docs", vector: v!, topK: 5, where: "tier = 3" }, providers)).plan).toMatchObject({ strategy: "exact", ef: null });
+  });
+
   it("snapshot + tail replay equals a full rebuild, and replay never calls the provider", async () => {
     const counting = countingProvider(clusterProvider());
     const { ids } = await setup(600, counting);
