@@ -26,28 +26,27 @@ export class BloomFilter {
   }
 
   add(a: Uint8Array, b?: Uint8Array): void {
-    hash2(a, b);
-    const bits = this.#bits;
-    const base = (H1 % this.#blocks) << 4;
-    let h = H2;
-    for (let i = 0; i < K; i++) {
-      const bit = h & 511;
-      bits[base + (bit >>> 5)]! |= 1 << (bit & 31);
-      h = (h >>> 9) | (h << 23); // the next 9 bits (rotate): 32 bits give 7 positions with some reuse
-      if (i === 2) h = Math.imul(h, 0x9e3779b1) ^ H1;
-    }
+    this.#probe(a, b, true);
     this.count++;
   }
 
   mayContain(a: Uint8Array, b?: Uint8Array): boolean {
+    return this.#probe(a, b, false);
+  }
+
+  /** Visits the key's K bits in its block: sets them (`set`), or reports whether all are set. */
+  #probe(a: Uint8Array, b: Uint8Array | undefined, set: boolean): boolean {
     hash2(a, b);
     const bits = this.#bits;
     const base = (H1 % this.#blocks) << 4;
     let h = H2;
     for (let i = 0; i < K; i++) {
       const bit = h & 511;
-      if ((bits[base + (bit >>> 5)]! & (1 << (bit & 31))) === 0) return false;
-      h = (h >>> 9) | (h << 23);
+      const word = base + (bit >>> 5);
+      const mask = 1 << (bit & 31);
+      if (set) bits[word]! |= mask;
+      else if ((bits[word]! & mask) === 0) return false;
+      h = (h >>> 9) | (h << 23); // the next 9 bits (rotate): 32 bits give 7 positions with some reuse
       if (i === 2) h = Math.imul(h, 0x9e3779b1) ^ H1;
     }
     return true;

@@ -1,12 +1,12 @@
 import { RemError, isRemError } from "../../src/errors.js";
 import type { ChainPosition, VerifiedCommit } from "../../events/chain-verifier.js";
-import { blake3, fromHex, toHex } from "../../events/hash.js";
+import { fromHex, toHex } from "../../events/hash.js";
 import type { Seq } from "../../events/model/ids.js";
 import type { TenantLog } from "../../events/log/tenant-log.js";
-import { emptyManifest, encodeManifest, headOf, manifestKey, objectKey, readManifest, segmentKey, tenantPrefix, type Manifest, type ManifestSegment } from "./manifest.js";
+import { emptyManifest, encodeManifest, headOf, manifestKey, readManifest, tenantPrefix, type Manifest } from "./manifest.js";
 import type { ObjectStore } from "./object-store.js";
-import { encodeSegment, segmentSize } from "./segment-writer.js";
-import { putImmutable } from "./immutable.js";
+import { segmentSize } from "./segment-writer.js";
+import { putSegment } from "./segment-object.js";
 import { compactArchive, FOLLOW_COMPACT_SEGMENTS, type CompactOptions, type CompactSummary, type MergeEvent } from "./compact.js";
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -317,26 +317,19 @@ export class Archiver {
     const first = commits[0]!;
     const last = commits[commits.length - 1]!;
     const tenant = this.log.tenant;
-    const { bytes } = encodeSegment(tenant, first.seq, commits.map((c) => c.parsed.bytes));
-    const digest = toHex(blake3(bytes));
-    const entry: ManifestSegment = {
-      key: segmentKey(first.seq, last.seq),
+    const { entry, key, bytes, uploaded } = await putSegment(this.store, tenant, commits.map((c) => c.parsed.bytes), {
       first_seq: first.seq,
       last_seq: last.seq,
-      bytes: bytes.length,
-      blake3: digest,
       first_prev_hash: toHex(first.parsed.header.prevHash),
       last_hash: toHex(last.hash),
       first_ts: first.ts,
       last_ts: last.ts,
-    };
-    const key = objectKey(tenant, entry.key);
-    const uploaded = await putImmutable(this.store, key, bytes, digest, { tenant, seq: first.seq, metadata: { "first-seq": String(first.seq), "last-seq": String(last.seq) } });
+    });
     const m = this.#manifest;
     const encrypted = m.segments.length === 0 ? first.encrypted : m.encrypted;
     await this.writeManifest({ ...m, encrypted, updated_at: new Date().toISOString(), segments: [...m.segments, entry], head: headOf({ ...last, signature: last.parsed.signature }) });
-    onUpload?.({ tenant, object: this.store.url(key), first_seq: first.seq, last_seq: last.seq, commits: commits.length, bytes: bytes.length, uploaded, head_seq: last.seq });
-    return { uploaded, bytes: bytes.length };
+    onUpload?.({ tenant, object: this.store.url(key), first_seq: first.seq, last_seq: last.seq, commits: commits.length, bytes, uploaded, head_seq: last.seq });
+    return { uploaded, bytes };
   }
 
   #summary(started: number, uploaded: number, commits: number, bytes: number): ArchiveSummary {

@@ -1,10 +1,8 @@
-import { blake3, toHex } from "../../events/hash.js";
 import type { Seq } from "../../events/model/ids.js";
 import { ArchiveBackend } from "./archive-backend.js";
 import type { Archiver } from "./archiver.js";
-import { putImmutable } from "./immutable.js";
-import { objectKey, segmentKey, type Manifest, type ManifestSegment } from "./manifest.js";
-import { encodeSegment } from "./segment-writer.js";
+import { putSegment } from "./segment-object.js";
+import { objectKey, type Manifest, type ManifestSegment } from "./manifest.js";
 
 /** Follow mode merges a run of small segments once it has this many (levels grow 16x, so each commit is rewritten O(log n) times). */
 export const FOLLOW_COMPACT_SEGMENTS = 16;
@@ -82,21 +80,14 @@ export async function compactArchive(archiver: Archiver, o: CompactOptions): Pro
     const backend = new ArchiveBackend({ store, tenant, manifest: m });
     const commits: Uint8Array[] = [];
     for await (const batch of backend.read(first.first_seq as Seq, { until: last.last_seq as Seq })) for (const c of batch) commits.push(c.bytes);
-    const { bytes } = encodeSegment(tenant, first.first_seq, commits);
-    const digest = toHex(blake3(bytes));
-    const entry: ManifestSegment = {
-      key: segmentKey(first.first_seq, last.last_seq),
+    const { entry, key, bytes } = await putSegment(store, tenant, commits, {
       first_seq: first.first_seq,
       last_seq: last.last_seq,
-      bytes: bytes.length,
-      blake3: digest,
       first_prev_hash: first.first_prev_hash,
       last_hash: last.last_hash,
       first_ts: first.first_ts,
       last_ts: last.last_ts,
-    };
-    const key = objectKey(tenant, entry.key);
-    await putImmutable(store, key, bytes, digest, { tenant, seq: first.first_seq, metadata: { "first-seq": String(entry.first_seq), "last-seq": String(entry.last_seq) } });
+    });
     const at = m.segments.indexOf(first);
     const segments = [...m.segments.slice(0, at), entry, ...m.segments.slice(at + run.length)];
     const stamp = new Date(now()).toISOString();
@@ -104,7 +95,7 @@ export async function compactArchive(archiver: Archiver, o: CompactOptions): Pro
     await archiver.writeManifest(next);
     merged++;
     retired += run.length;
-    o.onMerge?.({ object: store.url(key), first_seq: entry.first_seq, last_seq: entry.last_seq, replaced: run.length, bytes: bytes.length });
+    o.onMerge?.({ object: store.url(key), first_seq: entry.first_seq, last_seq: entry.last_seq, replaced: run.length, bytes });
   }
   return { segments_before: before, segments_after: archiver.manifest.segments.length, merged, retired, deleted };
 }
