@@ -5,7 +5,7 @@ import { decString, uuidText } from "../store/keys.js";
 import { vectorOf, type VectorChange } from "../store/records.js";
 import type { ProjectionStore } from "../store/store.js";
 import { PostingLists } from "./postings.js";
-import { DEFAULT_HNSW, VectorIndex, type HnswParams } from "./vector-index.js";
+import { hnswParams, VectorIndex, type HnswParams } from "./vector-index.js";
 
 interface SnapshotMeta {
   readonly v: 1;
@@ -81,9 +81,7 @@ export class VectorIndexSet {
     const at = store.checkpoint?.seq ?? 0;
     if (meta !== null && meta.storeId === store.storeId && meta.seq <= at) {
       for (const ix of meta.indexes) {
-        // m and ef_construction are the graph's own; ef_search is a search setting: the schema's (or the default) now.
-        const params = { ...ix.params, efSearch: set.#params(ix.schema).efSearch };
-        set.#indexes.set(key(ix.schema, ix.field), await VectorIndex.read(join(dir, ix.dir), ix.schema, ix.field, ix.dim, params));
+        set.#indexes.set(key(ix.schema, ix.field), await VectorIndex.read(join(dir, ix.dir), ix.schema, ix.field, ix.dim, ix.params));
       }
       set.#seq = meta.seq;
       set.#snapshot = { seq: meta.seq, at: Date.parse(meta.createdAt) };
@@ -316,7 +314,6 @@ export class VectorIndexSet {
   }
 
   #params(schema: string): HnswParams {
-    const h = this.#store.schemaSpec(schema)?.hnsw ?? {};
-    return { m: h.m ?? DEFAULT_HNSW.m, efConstruction: h.efConstruction ?? DEFAULT_HNSW.efConstruction, efSearch: h.efSearch ?? DEFAULT_HNSW.efSearch };
+    return hnswParams(this.#store.schemaSpec(schema)?.hnsw ?? {});
   }
 }

@@ -23,6 +23,11 @@ export interface HnswParams {
  */
 export const DEFAULT_HNSW: HnswParams = { m: 16, efConstruction: 200, efSearch: 128 };
 
+/** A schema's `hnsw` extension with its unset members taken from DEFAULT_HNSW. */
+export function hnswParams(h: { readonly m?: number; readonly efConstruction?: number; readonly efSearch?: number }): HnswParams {
+  return { m: h.m ?? DEFAULT_HNSW.m, efConstruction: h.efConstruction ?? DEFAULT_HNSW.efConstruction, efSearch: h.efSearch ?? DEFAULT_HNSW.efSearch };
+}
+
 export interface Hit {
   readonly id: string;
   /** cosine similarity, 1 = same direction */

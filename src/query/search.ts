@@ -2,7 +2,7 @@ import { RemError } from "../errors.js";
 import type { JsonObject } from "../../events/model/json-value.js";
 import { providerOf } from "../../projections/apply/embeddings.js";
 import { entityView } from "../../projections/view.js";
-import { DEFAULT_HNSW, type VectorIndex } from "../../projections/vectors/vector-index.js";
+import { hnswParams, type VectorIndex } from "../../projections/vectors/vector-index.js";
 import { resolveProvider } from "../embeddings/registry.js";
 import type { EmbeddingProvider } from "../embeddings/provider.js";
 import type { Tenant } from "../node/tenant.js";
@@ -90,8 +90,8 @@ export async function searchEntities(t: Tenant, req: SearchRequest, providers: (
     throw new RemError("REM_ERR_EMBEDDING_DIMENSION", `the query vector has ${query.length} dimensions; ${req.schema}.${field} holds ${index.dim}`, { schema: req.schema, field });
   }
 
-  // The schema's ef_search as it is now (a schema change applies at once; the index was built with older params maybe).
-  const ef = req.ef ?? spec.hnsw.efSearch ?? DEFAULT_HNSW.efSearch;
+  // The schema's ef_search as it is now: a change applies at once, also to an index built or snapshotted before it.
+  const ef = req.ef ?? hnswParams(spec.hnsw).efSearch;
   let hits: { id: string; score: number }[];
   let strategy: SearchPlan["strategy"];
   let candidates: number | null = null;
