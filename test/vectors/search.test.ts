@@ -1,4 +1,4 @@
-import { rm } from "node:fs/promises";
+import { readdir, rm, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { RemError, isRemError } from "../../src/errors.js";
@@ -184,6 +184,19 @@ describe("semantic search", () => {
     const filtered = (await searchEntities(fx.tenant, { schema: "docs", vector: v!, topK: 5, where: "tag = 'even'", exactLimit: 10 }, providers)).plan;
     expect(filtered).toMatchObject({ strategy: "hnsw_filtered", ef: 40 });
     expect((await searchEntities(fx.tenant, { schema: "docs", vector: v!, topK: 5, where: "tier = 3" }, providers)).plan).toMatchObject({ strategy: "exact", ef: null });
+  });
+
+  it("refuses a snapshot whose vector file is cut short, naming it, instead of loading wrong vectors", async () => {
+    await setup(50);
+    await fx.tenant.vectors();
+    await fx.reopen(); // closing wrote the snapshot
+    const root = join(fx.dir, "tenants", "t", "projections", "vectors");
+    const file = (await readdir(root, { recursive: true })).find((f) => f.endsWith("vectors.f32"))!;
+    await truncate(join(root, file), 100);
+    await fx.reopen();
+    const err = await fx.tenant.vectors().then(() => null, (e: unknown) => e);
+    expect(isRemError(err, "REM_ERR_INTERNAL")).toBe(true);
+    expect((err as RemError).message).toMatch(/vectors\.f32 holds 100 bytes, expected 6400/);
   });
 
   it("snapshot + tail replay equals a full rebuild, and replay never calls the provider", async () => {
