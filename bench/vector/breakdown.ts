@@ -60,7 +60,7 @@ export async function searchBreakdown(t: Tenant, ds: Dataset, queries: readonly 
     s.match.push(ids.ms);
     matches = ids.value.count;
     matchSource = ids.value.source;
-    const exact = await time(() => index.exact(v, ids.value.ids, opts.topK));
+    const exact = await time(() => index.exact(v, ids.value.ids, opts.topK, { key: ids.value.key }));
     s.exact.push(exact.ms);
     s.ffetch.push((await time(() => fetch(exact.value.map((h) => h.id)))).ms);
   }

@@ -30,24 +30,43 @@ export function valueKey(v: IndexValue): string {
   return Buffer.from(e.buffer, e.byteOffset, e.byteLength).toString("latin1");
 }
 
+/** A counter shared by a tenant's lists: every change to a value's set takes the next number. */
+interface Clock {
+  now: number;
+}
+
 /** One field's lists: encoded value → ids of the live entities whose field holds it. */
 class FieldPostings {
   readonly byValue = new Map<string, Set<string>>();
+  /** Per value, the clock at its set's last change: equal versions mean equal sets (absent: empty). */
+  readonly versions = new Map<string, number>();
+  readonly #clock: Clock;
   entries = 0;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
 
   add(value: string, id: string): void {
     let ids = this.byValue.get(value);
     if (ids === undefined) this.byValue.set(value, (ids = new Set()));
     const before = ids.size;
     ids.add(id);
-    this.entries += ids.size - before;
+    if (ids.size === before) return;
+    this.entries++;
+    this.versions.set(value, ++this.#clock.now);
   }
 
   remove(value: string, id: string): void {
     const ids = this.byValue.get(value);
     if (ids === undefined || !ids.delete(id)) return;
     this.entries--;
-    if (ids.size === 0) this.byValue.delete(value);
+    if (ids.size === 0) {
+      this.byValue.delete(value);
+      this.versions.delete(value);
+    } else {
+      this.versions.set(value, ++this.#clock.now);
+    }
   }
 
   apply(c: PostingChange): void {
@@ -98,6 +117,8 @@ export class PostingLists {
   #closed = false;
   /** buildAll listing the schemas (idle waits for it too). */
   #listing: Promise<void> | null = null;
+  /** Never goes back, also across a schema's lists being dropped and rebuilt: a key is never reused for another set. */
+  readonly #clock: Clock = { now: 0 };
 
   constructor(store: ProjectionStore, maxEntries = POSTING_MAX_ENTRIES) {
     this.#store = store;
@@ -136,6 +157,21 @@ export class PostingLists {
       return null;
     }
     return values.map((v) => list.byValue.get(valueKey(v)) ?? NONE);
+  }
+
+  /**
+   * A name for the exact id set that `lookup` returns for these values now
+   * (their union): it changes whenever the set does. Null when the list is not ready.
+   */
+  key(schema: string, field: string, values: readonly IndexValue[]): string | null {
+    const list = this.#ready.get(listKey(schema, field));
+    if (list === undefined) return null;
+    let key = listKey(schema, field);
+    for (const v of values) {
+      const vk = valueKey(v);
+      key += `\u0000${vk}\u0000${list.versions.get(vk) ?? 0}`;
+    }
+    return key;
   }
 
   /** Follows one change of a written batch (in batch order). */
@@ -189,7 +225,7 @@ export class PostingLists {
     }
     const current = () => this.#building.get(k) === build;
     build.done = (async () => {
-      const list = new FieldPostings();
+      const list = new FieldPostings(this.#clock);
       try {
         for (;;) {
           const chunk = await it.nextv(BUILD_CHUNK);

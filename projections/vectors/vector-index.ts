@@ -3,6 +3,9 @@ import { join } from "node:path";
 import hnswlib from "hnswlib-node";
 import { RemError } from "../../src/errors.js";
 import { uuidText } from "../store/keys.js";
+import { FilterBlock, FilterBlockCache } from "./filter-blocks.js";
+import { int8Kernel } from "./kernel/int8-dot.js";
+import { errorBound, quantizeQuery } from "./quantize.js";
 
 const { HierarchicalNSW } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
@@ -35,6 +38,28 @@ export interface Hit {
 }
 
 const INITIAL_CAPACITY = 1024;
+
+/** Filter sets smaller than this are scored row by row (a block would not pay for itself). */
+const BLOCK_MIN_ROWS = 1024;
+/** Nor are sets larger than this given a block (the fallback scan of a huge filter). */
+const BLOCK_MAX_ROWS = 262_144;
+/** Above this k the exact pass rescores too many rows for the int8 pre-pass to pay. */
+const BLOCK_MAX_K = 256;
+/** Bytes of filter blocks kept per index (`REM_FILTER_BLOCK_BYTES`; 0 turns blocks off). */
+export const FILTER_BLOCK_BYTES = envBytes(process.env.REM_FILTER_BLOCK_BYTES) ?? 512 * 1024 * 1024;
+
+function envBytes(text: string | undefined): number | null {
+  const n = Number(text);
+  return text !== undefined && text !== "" && Number.isSafeInteger(n) && n >= 0 ? n : null;
+}
+
+/** What an exact search did, for plans and tests. */
+export interface ExactStats {
+  /** Whether the int8 block kernel ranked the rows first. */
+  kernel: boolean;
+  /** Rows scored in float32 (all of them without the kernel; with it, those its bound could not rule out). */
+  rescored: number;
+}
 
 /**
  * One schema field's vectors: an hnswlib index (cosine) plus what REM needs
@@ -72,6 +97,12 @@ export class VectorIndex {
   #pending: number[] = [];
   /** 1 while a label is in #pending. */
   #isPending: Uint8Array;
+  /** Generation: the count of upserts and removals so far; #rowGen[label] is the generation of its last one. */
+  #gen = 0;
+  #rowGen: Float64Array;
+  /** The generation at which a label last became live. */
+  #liveGen = 0;
+  readonly #blocks = new FilterBlockCache(FILTER_BLOCK_BYTES);
 
   constructor(schema: string, field: string, dim: number, params: HnswParams = DEFAULT_HNSW, capacity = INITIAL_CAPACITY) {
     this.schema = schema;
@@ -88,6 +119,7 @@ export class VectorIndex {
     this.#live = new Uint8Array(capacity);
     this.#graph = new Uint8Array(capacity);
     this.#isPending = new Uint8Array(capacity);
+    this.#rowGen = new Float64Array(capacity);
   }
 
   /** Vectors stored but not yet in the graph (searched exactly meanwhile). */
@@ -127,9 +159,11 @@ export class VectorIndex {
       this.#byId.set(id, label);
     }
     this.#matrix.set(unit, label * this.dim);
+    this.#rowGen[label] = ++this.#gen;
     if (this.#live[label] === 0) {
       this.#live[label] = 1;
       this.#liveCount++;
+      this.#liveGen = this.#gen;
     }
     if (defer) {
       if (this.#graph[label] === 1) {
@@ -206,6 +240,7 @@ export class VectorIndex {
     }
     this.#live[label] = 0;
     this.#liveCount--;
+    this.#rowGen[label] = ++this.#gen;
   }
 
   /**
@@ -235,16 +270,119 @@ export class VectorIndex {
     return top.sorted().map(([label, score]) => ({ id: this.#labels[label]!, score }));
   }
 
-  /** Exact top-k by cosine over the given ids (those without a live vector are skipped), best first. */
-  exact(query: Float32Array, ids: Iterable<string>, k: number): Hit[] {
-    const q = Float64Array.from(normalised(query));
+  /**
+   * Exact top-k by cosine over the given ids (those without a live vector are
+   * skipped), best first. With `key` — naming exactly this id set, as posting
+   * lists do — a large set is kept as an int8 block (see FilterBlock): the
+   * kernel ranks every row, and only rows whose int8 score plus its error bound
+   * can reach the k-th float32 score are rescored in float32. The answer is the
+   * same as scoring every row in float32.
+   */
+  exact(query: Float32Array, ids: Iterable<string>, k: number, options: { key?: string; stats?: ExactStats } = {}): Hit[] {
+    const unit = normalised(query);
+    const q = Float64Array.from(unit);
     const top = new TopK(k, this.#labels);
-    for (const id of ids) {
-      const label = this.#byId.get(id);
-      if (label === undefined || this.#live[label] === 0) continue;
-      top.offer(label, this.#dot(label, q));
+    const stats = options.stats ?? { kernel: false, rescored: 0 };
+    stats.kernel = false;
+    stats.rescored = 0;
+    const block = options.key === undefined || k > BLOCK_MAX_K ? null : this.#block(options.key, ids);
+    if (block instanceof FilterBlock) {
+      this.#exactBlock(unit, q, block, top, stats);
+    } else if (block !== null) {
+      for (const label of block) top.offer(label, this.#dot(label, q));
+      stats.rescored = block.length;
+    } else {
+      for (const id of ids) {
+        const label = this.#byId.get(id);
+        if (label === undefined || this.#live[label] === 0) continue;
+        top.offer(label, this.#dot(label, q));
+        stats.rescored++;
+      }
     }
     return top.sorted().map(([label, score]) => ({ id: this.#labels[label]!, score }));
+  }
+
+  /** Filter blocks held and their bytes. */
+  blockStats(): { blocks: number; bytes: number } {
+    return { blocks: this.#blocks.count, bytes: this.#blocks.bytes };
+  }
+
+  /**
+   * The block of `key`, current to this generation, built from `ids` when
+   * missing or stale; or the ids' live labels when there are too few or too
+   * many for a block (or blocks are off).
+   */
+  #block(key: string, ids: Iterable<string>): FilterBlock | number[] | null {
+    if (this.#blocks.maxBytes === 0) return null;
+    let b = this.#blocks.get(key);
+    if (b !== undefined && b.gen < this.#liveGen && b.missing.some((id) => this.has(id))) {
+      this.#blocks.delete(key); // an id of the set without a vector has one now: rebuild
+      b = undefined;
+    }
+    if (b !== undefined) {
+      if (b.gen !== this.#gen) b.refresh(this.#matrix, this.dim, this.#rowGen, this.#live, this.#gen);
+      return b;
+    }
+    const labels: number[] = [];
+    const missing: string[] = [];
+    for (const id of ids) {
+      const label = this.#byId.get(id);
+      if (label !== undefined && this.#live[label] === 1) labels.push(label);
+      else missing.push(id);
+    }
+    if (labels.length < BLOCK_MIN_ROWS || labels.length > BLOCK_MAX_ROWS) return labels;
+    b = FilterBlock.build(key, Int32Array.from(labels), missing, this.#matrix, this.dim, this.#gen);
+    if (b.bytes > this.#blocks.maxBytes) return labels;
+    this.#blocks.set(b);
+    return b;
+  }
+
+  /**
+   * Top k of a block: the kernel's int8 scores pick k rows to score in float32,
+   * which sets a bar (the k-th score); then every row whose int8 score plus
+   * error bound reaches the bar is scored too, raising it as it goes. A row left
+   * out scores below the final k-th, so the top k is the float32 one.
+   */
+  #exactBlock(unit: Float32Array, q: Float64Array, b: FilterBlock, top: TopK, stats: ExactStats): void {
+    const n = b.size;
+    const k = top.k;
+    const qq = quantizeQuery(unit, this.dim);
+    const dots = int8Kernel().dots(b.codes, n, b.stride, qq.codes);
+    const approx = new Float64Array(n);
+    // The k best int8 scores (indexes into the block), kept sorted best first: k is small.
+    const best: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (b.errors[i]! < 0) {
+        approx[i] = Number.NEGATIVE_INFINITY;
+        continue;
+      }
+      const a = dots[i]! * b.scales[i]! * qq.scale;
+      approx[i] = a;
+      if (best.length === k && a <= approx[best[k - 1]!]!) continue;
+      let j = best.length;
+      if (j === k) j--;
+      while (j > 0 && approx[best[j - 1]!]! < a) {
+        best[j] = best[j - 1]!;
+        j--;
+      }
+      best[j] = i;
+    }
+    const done = new Uint8Array(n);
+    for (const i of best) {
+      done[i] = 1;
+      top.offer(b.labels[i]!, this.#dot(b.labels[i]!, q));
+    }
+    let rescored = best.length;
+    let bar = top.bar();
+    for (let i = 0; i < n; i++) {
+      if (done[i] === 1 || approx[i] === Number.NEGATIVE_INFINITY) continue;
+      if (approx[i]! + errorBound(b.errors[i]!, qq) < bar) continue;
+      top.offer(b.labels[i]!, this.#dot(b.labels[i]!, q));
+      rescored++;
+      bar = top.bar();
+    }
+    stats.kernel = true;
+    stats.rescored = rescored;
   }
 
   /** Exact top-k over every live vector (brute force): the reference recall is measured against. */
@@ -293,6 +431,7 @@ export class VectorIndex {
     index.#live.set(live);
     index.#graph = new Uint8Array(capacity);
     index.#isPending = new Uint8Array(capacity);
+    index.#rowGen = new Float64Array(capacity);
     for (let i = 0; i < n; i++) {
       const id = uuidText(ids.subarray(i * 16, i * 16 + 16));
       index.#labels.push(id);
@@ -320,6 +459,9 @@ export class VectorIndex {
     const pending = new Uint8Array(capacity);
     pending.set(this.#isPending);
     this.#isPending = pending;
+    const rowGen = new Float64Array(capacity);
+    rowGen.set(this.#rowGen);
+    this.#rowGen = rowGen;
     this.#capacity = capacity;
   }
 }
@@ -350,12 +492,12 @@ const TIE_SLACK = 4;
  * insertion order.
  */
 class TopK {
-  readonly #k: number;
+  readonly k: number;
   readonly #ids: readonly string[];
   readonly #items: [number, number][] = [];
 
   constructor(k: number, ids: readonly string[]) {
-    this.#k = k;
+    this.k = k;
     this.#ids = ids;
   }
 
@@ -366,14 +508,19 @@ class TopK {
 
   offer(label: number, score: number): void {
     const items = this.#items;
-    if (items.length === this.#k) {
+    if (items.length === this.k) {
       const last = items[items.length - 1]!;
       if (!this.#before(label, score, last[0], last[1])) return;
     }
     let i = items.length;
     while (i > 0 && this.#before(label, score, items[i - 1]![0], items[i - 1]![1])) i--;
     items.splice(i, 0, [label, score]);
-    if (items.length > this.#k) items.pop();
+    if (items.length > this.k) items.pop();
+  }
+
+  /** The score a row must reach to enter: the k-th best so far, or −∞ while fewer than k are held. */
+  bar(): number {
+    return this.#items.length === this.k ? this.#items[this.k - 1]![1] : Number.NEGATIVE_INFINITY;
   }
 
   sorted(): [number, number][] {

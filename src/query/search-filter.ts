@@ -21,6 +21,8 @@ export interface FilterMatches {
   all(): Promise<Iterable<string>>;
   /** Where they came from: in-memory posting lists, the LevelDB field index, or the SQL engine. */
   readonly source: "postings" | "index" | "sql";
+  /** Names exactly this set of ids (from posting lists): lets exact scoring keep the set's vectors as a block. */
+  readonly key?: string;
 }
 
 export interface CompiledFilter {
@@ -63,7 +65,8 @@ export async function compileFilter(t: Tenant, schema: string, where: string): P
     async matches(limit, postings) {
       if (equality === null) return fromIds(await sqlIds(t, sql, limit), "sql", () => sqlIds(t, sql, Number.MAX_SAFE_INTEGER));
       const sets = postings?.lookup(schema, equality.column.name, equality.values) ?? null;
-      if (sets !== null) return fromSets(sets, limit);
+      const key = postings?.key(schema, equality.column.name, equality.values) ?? null;
+      if (sets !== null && key !== null) return { ...fromSets(sets, limit), key };
       return fromIds(await indexIds(t, schema, equality, limit), "index", () => indexIds(t, schema, equality, Number.MAX_SAFE_INTEGER));
     },
   };

@@ -2,7 +2,7 @@ import { RemError } from "../errors.js";
 import type { JsonObject } from "../../events/model/json-value.js";
 import { providerOf } from "../../projections/apply/embeddings.js";
 import { entityView } from "../../projections/view.js";
-import { hnswParams, type VectorIndex } from "../../projections/vectors/vector-index.js";
+import { hnswParams, type ExactStats, type VectorIndex } from "../../projections/vectors/vector-index.js";
 import { resolveProvider } from "../embeddings/registry.js";
 import type { EmbeddingProvider } from "../embeddings/provider.js";
 import type { Tenant } from "../node/tenant.js";
@@ -43,6 +43,12 @@ export interface SearchPlan {
   readonly candidates: number | null;
   /** The HNSW search breadth used (the request's, else the schema's ef_search, else the default); null when HNSW was not used. */
   readonly ef: number | null;
+  /**
+   * For exact scoring: whether the int8 kernel ranked the candidates first
+   * (kept as a block per filter value), and how many were then scored in
+   * float32 — all of them without the kernel. Null when nothing was scored exactly.
+   */
+  readonly exact: { readonly kernel: boolean; readonly rescored: number } | null;
   readonly vectors: number;
 }
 
@@ -85,7 +91,7 @@ export async function searchEntities(t: Tenant, req: SearchRequest, providers: (
   await vectors.settled(); // a snapshot being written holds back newer changes: wait for them
   const index = vectors.index(req.schema, field);
   const base = { schema: req.schema, field, provider: providerSpec, vectors: index?.size ?? 0 };
-  if (index === undefined || index.size === 0) return { hits: [], plan: { ...base, strategy: "empty", candidates: null, ef: null } };
+  if (index === undefined || index.size === 0) return { hits: [], plan: { ...base, strategy: "empty", candidates: null, ef: null, exact: null } };
   if (query.length !== index.dim) {
     throw new RemError("REM_ERR_EMBEDDING_DIMENSION", `the query vector has ${query.length} dimensions; ${req.schema}.${field} holds ${index.dim}`, { schema: req.schema, field });
   }
@@ -95,6 +101,7 @@ export async function searchEntities(t: Tenant, req: SearchRequest, providers: (
   let hits: { id: string; score: number }[];
   let strategy: SearchPlan["strategy"];
   let candidates: number | null = null;
+  const exact: ExactStats = { kernel: false, rescored: 0 };
   if (filter === null) {
     hits = index.search(query, topK, { ef });
     strategy = "hnsw";
@@ -103,20 +110,23 @@ export async function searchEntities(t: Tenant, req: SearchRequest, providers: (
     const matching = await filter.matches(exactLimit + 1, vectors.postings);
     candidates = matching.count;
     if (matching.count <= exactLimit) {
-      hits = index.exact(query, matching.ids, topK);
+      hits = index.exact(query, matching.ids, topK, { key: matching.key, stats: exact });
       strategy = "exact";
     } else {
       hits = filteredHnsw(index, query, topK, matching.allow, ef);
       strategy = "hnsw_filtered";
       if (hits.length < topK) {
         // The filter starved the walk: score every match exactly instead.
-        hits = index.exact(query, await matching.all(), topK);
+        hits = index.exact(query, await matching.all(), topK, { key: matching.key, stats: exact });
         strategy = "exact";
       }
     }
   }
   const out = await hitEntities(t, req.schema, req.minScore === undefined ? hits : hits.filter((h) => h.score >= req.minScore!), filter);
-  return { hits: out, plan: { ...base, strategy, candidates, ef: strategy === "exact" ? null : strategy === "hnsw_filtered" ? Math.max(ef, 4 * topK) : ef } };
+  return {
+    hits: out,
+    plan: { ...base, strategy, candidates, ef: strategy === "exact" ? null : strategy === "hnsw_filtered" ? Math.max(ef, 4 * topK) : ef, exact: strategy === "exact" ? exact : null },
+  };
 }
 
 /**

@@ -103,6 +103,36 @@ describe("semantic search", () => {
     expect(isRemError(bad, "REM_ERR_QUERY_INVALID")).toBe(true);
   });
 
+  it("ranks a large equality filter with the int8 kernel, giving the float32 answer through updates, new members and deletes", async () => {
+    const { providers } = await setup(3000);
+    const [v] = await providers().embed(["c7 something"]);
+    const index = (await fx.tenant.vectors()).index("docs", "body")!;
+    await (await fx.tenant.vectors()).postings.idle(); // blocks are keyed by posting lists: wait for them to be built
+    const check = async () => {
+      const r = await searchEntities(fx.tenant, { schema: "docs", vector: v!, topK: 10, where: "tag = 'even'" }, providers);
+      expect(r.plan.strategy).toBe("exact");
+      expect(r.plan.exact?.kernel).toBe(true);
+      expect(r.plan.exact!.rescored).toBeLessThan(r.plan.candidates!);
+      const evens = (await executeQuery(fx.tenant.store, "SELECT id FROM docs WHERE tag = 'even'", { pageSize: 5000 })).rows.map((row) => row.id as string);
+      expect(r.hits.map((h) => [h.id, h.score])).toEqual(index.exact(v!, evens, 10).map((h) => [h.id, h.score])); // every row in float32
+      return r;
+    };
+    const first = await check();
+    // The best even hit moves to another cluster: its row changes under the block.
+    const top = first.hits[0]!;
+    const { title, tier, tag } = top.entity;
+    await insertEntities(fx.tenant, "docs", [{ title, tier, tag, body: "c9 moved away" }], { providers });
+    const second = await check();
+    expect(second.hits.map((h) => h.id)).not.toContain(top.id);
+    // A new even entity at the query itself: the set changes, and it wins.
+    await insertEntities(fx.tenant, "docs", [{ title: "newcomer", body: "c7 something", tier: 1, tag: "even" }], { providers });
+    const third = await check();
+    expect(third.hits[0]!.entity.title).toBe("newcomer");
+    await deleteEntity(fx.tenant, third.hits[0]!.id);
+    const fourth = await check();
+    expect(fourth.hits.map((h) => h.entity.title)).not.toContain("newcomer");
+  });
+
   it("an equality or IN filter reads candidate ids from the index alone, agreeing with the SQL engine after updates and deletes", async () => {
     const { ids, providers } = await setup(1000);
     // Move some tier-7 entities out of it, delete others: the index must follow.
