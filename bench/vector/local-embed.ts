@@ -33,6 +33,8 @@ export interface InsertFigures extends LatencySummary {
   readonly hnswApplyP50Ms: number | null;
   /** The notes index size after the last insert (null: not loaded). */
   readonly indexSizeAfter: number | null;
+  /** Vectors still waiting for their HNSW graph insert when the last insert returned (searched exactly meanwhile). */
+  readonly pendingGraphInsertsAfter: number | null;
 }
 
 /**
@@ -72,6 +74,7 @@ export async function insert1000(t: Tenant, cfg: VectorBenchConfig, set: VectorI
     ...latencies(samples.map((s) => s.ms)),
     hnswApplyP50Ms: set === null ? null : median(samples.map((s) => s.applyMs)),
     indexSizeAfter: set?.index("notes", "text")?.size ?? null,
+    pendingGraphInsertsAfter: set?.index("notes", "text")?.pendingCount ?? null,
   };
 }
 

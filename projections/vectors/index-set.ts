@@ -46,10 +46,19 @@ const key = (schema: string, field: string) => `${schema}\u0000${field}`;
  * after it (the store's `vlog` change log); without a usable snapshot it builds
  * from every stored vector. Vectors are never recomputed: they come from the log.
  */
-/** Deferred graph inserts allowed per index before a writer drains them itself. */
-const PENDING_MAX = 4096;
-/** Graph inserts per background step (~1 ms each at 100k points): a step blocks the event loop ~tens of ms at most. */
+/**
+ * Deferred graph inserts allowed per index before a writer drains them itself.
+ * Searches rank the backlog with the int8 kernel (~1.5 ms at this size, 384
+ * dimensions), so a bulk load can run ahead of the graph and the graph catches
+ * up when writes pause.
+ */
+const PENDING_MAX = 32_768;
+/** Graph inserts per background step while writes are quiet (~0.5–1 ms each): a step blocks the event loop ~10 ms at most. */
 const DRAIN_CHUNK = 16;
+/** While writes arrive (one within WRITE_QUIET_MS), a smaller step every BUSY_STEP_MS: the drain takes ~10–15% of the thread, not the writers' time. */
+const BUSY_CHUNK = 4;
+const BUSY_STEP_MS = 25;
+const WRITE_QUIET_MS = 50;
 
 export class VectorIndexSet {
   readonly #store: ProjectionStore;
@@ -65,6 +74,8 @@ export class VectorIndexSet {
   #deferred: { changes: readonly VectorChange[]; seq: number }[] = [];
   openStats: OpenStats = { source: "rebuild", seconds: 0, tail: 0 };
   #draining: NodeJS.Timeout | null = null;
+  /** When changes were last applied (performance.now()): the drain yields to writers. */
+  #lastApply = 0;
   /** Value → ids of the indexed fields of embedded schemas (filtered search), following the same changes as the indexes. */
   readonly postings: PostingLists;
 
@@ -137,6 +148,7 @@ export class VectorIndexSet {
 
   /** `defer`: graph inserts wait for the background drain (the write path); opening builds the graph directly. */
   #applyNow(changes: readonly VectorChange[], seq: number, defer = true): void {
+    this.#lastApply = performance.now();
     let vectors = false;
     for (const c of changes) {
       if (c.kind !== "vector") {
@@ -166,21 +178,27 @@ export class VectorIndexSet {
     this.#scheduleDrain();
   }
 
-  /** Drains deferred graph inserts a few at a time between other work, never during a snapshot write. */
+  /**
+   * Drains deferred graph inserts a few at a time between other work, never
+   * during a snapshot write: back to back while writes are quiet, a small step
+   * every BUSY_STEP_MS while they arrive.
+   */
   #scheduleDrain(): void {
     if (this.#draining !== null) return;
+    const busy = (): boolean => performance.now() - this.#lastApply < WRITE_QUIET_MS;
     const tick = (): void => {
       this.#draining = null;
       if (this.#closed) return;
       if (this.#snapshotting === null) {
+        const chunk = busy() ? BUSY_CHUNK : DRAIN_CHUNK;
         let left = 0;
-        for (const ix of this.#indexes.values()) left += ix.pendingCount === 0 ? 0 : ix.drain(DRAIN_CHUNK);
+        for (const ix of this.#indexes.values()) left += ix.pendingCount === 0 ? 0 : ix.drain(chunk);
         if (left === 0) return;
       }
-      this.#draining = setTimeout(tick, 0);
+      this.#draining = setTimeout(tick, busy() ? BUSY_STEP_MS : 0);
       this.#draining.unref();
     };
-    this.#draining = setTimeout(tick, 0);
+    this.#draining = setTimeout(tick, busy() ? BUSY_STEP_MS : 0);
     this.#draining.unref();
   }
 

@@ -4,8 +4,9 @@ import hnswlib from "hnswlib-node";
 import { RemError } from "../../src/errors.js";
 import { uuidText } from "../store/keys.js";
 import { FilterBlock, FilterBlockCache } from "./filter-blocks.js";
-import { int8Kernel } from "./kernel/int8-dot.js";
-import { errorBound, quantizeQuery } from "./quantize.js";
+import { PendingQueue } from "./pending-queue.js";
+import { quantizeQuery } from "./quantize.js";
+import { rankInt8 } from "./rank-int8.js";
 
 const { HierarchicalNSW } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
@@ -45,6 +46,8 @@ const BLOCK_MIN_ROWS = 1024;
 const BLOCK_MAX_ROWS = 262_144;
 /** Above this k the exact pass rescores too many rows for the int8 pre-pass to pay. */
 const BLOCK_MAX_K = 256;
+/** From this many deferred vectors a search ranks them with the int8 kernel rather than in JavaScript. */
+const PENDING_KERNEL_MIN = 256;
 /** Bytes of filter blocks kept per index (`REM_FILTER_BLOCK_BYTES`; 0 turns blocks off). */
 export const FILTER_BLOCK_BYTES = envBytes(process.env.REM_FILTER_BLOCK_BYTES) ?? 512 * 1024 * 1024;
 
@@ -93,10 +96,8 @@ export class VectorIndex {
   #graph: Uint8Array;
   /** Live labels in the graph (state 1): what a graph search can return. */
   #graphLive = 0;
-  /** Labels whose current vector waits for the graph, oldest first (may hold deleted or repeated labels: drain skips them). */
-  #pending: number[] = [];
-  /** 1 while a label is in #pending. */
-  #isPending: Uint8Array;
+  /** Labels whose current vector waits for the graph, oldest first, with int8 copies for searching them. */
+  #pending: PendingQueue;
   /** Generation: the count of upserts and removals so far; #rowGen[label] is the generation of its last one. */
   #gen = 0;
   #rowGen: Float64Array;
@@ -118,13 +119,13 @@ export class VectorIndex {
     this.#matrix = new Float32Array(capacity * dim);
     this.#live = new Uint8Array(capacity);
     this.#graph = new Uint8Array(capacity);
-    this.#isPending = new Uint8Array(capacity);
+    this.#pending = new PendingQueue(dim, capacity);
     this.#rowGen = new Float64Array(capacity);
   }
 
   /** Vectors stored but not yet in the graph (searched exactly meanwhile). */
   get pendingCount(): number {
-    return this.#pending.length;
+    return this.#pending.count;
   }
 
   /** Live vectors. */
@@ -171,10 +172,7 @@ export class VectorIndex {
         this.#graph[label] = 2;
         this.#graphLive--;
       }
-      if (this.#isPending[label] === 0) {
-        this.#isPending[label] = 1;
-        this.#pending.push(label);
-      }
+      this.#pending.push(label, this.#matrix); // (again, if queued: its row changed)
     } else {
       this.#toGraph(label);
     }
@@ -186,14 +184,14 @@ export class VectorIndex {
    */
   drain(max = Number.POSITIVE_INFINITY): number {
     let done = 0;
-    while (this.#pending.length > 0 && done < max) {
-      const label = this.#pending.shift()!;
-      this.#isPending[label] = 0;
+    while (done < max) {
+      const label = this.#pending.shift();
+      if (label < 0) break;
       if (this.#live[label] === 0) continue;
       this.#toGraph(label);
       done++;
     }
-    return this.#pending.length;
+    return this.#pending.count;
   }
 
   /**
@@ -220,8 +218,9 @@ export class VectorIndex {
     return s0 + s1 + s2 + s3;
   }
 
-  /** Puts a live label's current vector into the graph. */
+  /** Puts a live label's current vector into the graph (and out of the queue). */
   #toGraph(label: number): void {
+    this.#pending.drop(label);
     const state = this.#graph[label]!;
     if (state === 2) this.#hnsw.unmarkDelete(label);
     // an existing label: hnswlib updates the point in place
@@ -241,6 +240,7 @@ export class VectorIndex {
     this.#live[label] = 0;
     this.#liveCount--;
     this.#rowGen[label] = ++this.#gen;
+    this.#pending.drop(label);
   }
 
   /**
@@ -261,11 +261,16 @@ export class VectorIndex {
       const res = this.#hnsw.searchKnn(toArray(q), n, filter);
       for (let i = 0; i < res.neighbors.length; i++) top.offer(res.neighbors[i]!, 1 - res.distances[i]!);
     }
-    // Vectors not in the graph yet are scored exactly and merged in.
-    const qd = this.#pending.length === 0 ? null : Float64Array.from(q);
-    for (const label of this.#pending) {
-      if (this.#live[label] === 0 || this.#graph[label] === 1 || (allow !== undefined && !allow(this.#labels[label]!))) continue;
-      top.offer(label, this.#dot(label, qd!));
+    // Vectors not in the graph yet are scored exactly and merged in: a large backlog is ranked by the int8 kernel first.
+    const pending = this.#pending;
+    if (pending.count > 0) {
+      const qd = Float64Array.from(q);
+      const allowLabel = allow === undefined ? undefined : (label: number) => allow(this.#labels[label]!);
+      if (pending.count >= PENDING_KERNEL_MIN) {
+        rankInt8(pending, pending.head, pending.tail, quantizeQuery(q, this.dim), k, (label) => this.#dot(label, qd), top, allowLabel);
+      } else {
+        for (const label of pending.live()) if (allowLabel === undefined || allowLabel(label)) top.offer(label, this.#dot(label, qd));
+      }
     }
     return top.sorted().map(([label, score]) => ({ id: this.#labels[label]!, score }));
   }
@@ -344,45 +349,8 @@ export class VectorIndex {
    * out scores below the final k-th, so the top k is the float32 one.
    */
   #exactBlock(unit: Float32Array, q: Float64Array, b: FilterBlock, top: TopK, stats: ExactStats): void {
-    const n = b.size;
-    const k = top.k;
-    const qq = quantizeQuery(unit, this.dim);
-    const dots = int8Kernel().dots(b.codes, n, b.stride, qq.codes);
-    const approx = new Float64Array(n);
-    // The k best int8 scores (indexes into the block), kept sorted best first: k is small.
-    const best: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (b.errors[i]! < 0) {
-        approx[i] = Number.NEGATIVE_INFINITY;
-        continue;
-      }
-      const a = dots[i]! * b.scales[i]! * qq.scale;
-      approx[i] = a;
-      if (best.length === k && a <= approx[best[k - 1]!]!) continue;
-      let j = best.length;
-      if (j === k) j--;
-      while (j > 0 && approx[best[j - 1]!]! < a) {
-        best[j] = best[j - 1]!;
-        j--;
-      }
-      best[j] = i;
-    }
-    const done = new Uint8Array(n);
-    for (const i of best) {
-      done[i] = 1;
-      top.offer(b.labels[i]!, this.#dot(b.labels[i]!, q));
-    }
-    let rescored = best.length;
-    let bar = top.bar();
-    for (let i = 0; i < n; i++) {
-      if (done[i] === 1 || approx[i] === Number.NEGATIVE_INFINITY) continue;
-      if (approx[i]! + errorBound(b.errors[i]!, qq) < bar) continue;
-      top.offer(b.labels[i]!, this.#dot(b.labels[i]!, q));
-      rescored++;
-      bar = top.bar();
-    }
+    stats.rescored = rankInt8(b, 0, b.size, quantizeQuery(unit, this.dim), top.k, (label) => this.#dot(label, q), top);
     stats.kernel = true;
-    stats.rescored = rescored;
   }
 
   /** Exact top-k over every live vector (brute force): the reference recall is measured against. */
@@ -430,7 +398,7 @@ export class VectorIndex {
     index.#live = new Uint8Array(capacity);
     index.#live.set(live);
     index.#graph = new Uint8Array(capacity);
-    index.#isPending = new Uint8Array(capacity);
+    index.#pending = new PendingQueue(dim, capacity);
     index.#rowGen = new Float64Array(capacity);
     for (let i = 0; i < n; i++) {
       const id = uuidText(ids.subarray(i * 16, i * 16 + 16));
@@ -456,9 +424,7 @@ export class VectorIndex {
     const graph = new Uint8Array(capacity);
     graph.set(this.#graph);
     this.#graph = graph;
-    const pending = new Uint8Array(capacity);
-    pending.set(this.#isPending);
-    this.#isPending = pending;
+    this.#pending.growLabels(capacity);
     const rowGen = new Float64Array(capacity);
     rowGen.set(this.#rowGen);
     this.#rowGen = rowGen;

@@ -93,4 +93,40 @@ describe("deferred graph inserts", () => {
       { numRuns: 150 },
     );
   });
+
+  it("property: a backlog large enough for the int8 kernel is searched exactly, through re-queued, removed and drained vectors, with a filter", () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("upsert" as const), n: fc.integer({ min: 0, max: 399 }), seed: fc.integer({ min: 0, max: 10_000 }) }),
+      fc.record({ kind: fc.constant("remove" as const), n: fc.integer({ min: 0, max: 399 }) }),
+      fc.record({ kind: fc.constant("drain" as const), max: fc.integer({ min: 0, max: 40 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 1, max: 20 }), fc.boolean(), (ops, qseed, k, filtered) => {
+        const ix = new VectorIndex("s", "f", DIM);
+        for (let n = 0; n < 400; n++) ix.upsert(id(n), vec(n), true); // 400 waiting: the kernel ranks them
+        let drained = false;
+        for (const o of ops) {
+          if (o.kind === "upsert") ix.upsert(id(o.n), vec(o.seed), true);
+          else if (o.kind === "remove") ix.remove(id(o.n));
+          else {
+            ix.drain(o.max);
+            drained ||= o.max > 0;
+          }
+        }
+        const q = vec(qseed);
+        const allow = filtered ? (x: string) => x.endsWith("1") || x.endsWith("4") : undefined;
+        const hits = ix.search(q, k, { allow, ef: 500 });
+        const live = ix.ids().filter((x) => allow === undefined || allow(x));
+        const truth = ix.exact(q, live, k);
+        if (!drained) expect(hits).toEqual(truth); // all of it in the queue: the answer is exact, ties by id
+        else {
+          // Some in the graph too (searched with ef 500 over ≤ 400 points: exhaustively): the same scores,
+          // up to hnswlib's float32 distances.
+          expect(hits).toHaveLength(truth.length);
+          hits.forEach((h, i) => expect(h.score).toBeCloseTo(truth[i]!.score, 5));
+        }
+      }),
+      { numRuns: 120 },
+    );
+  });
 });
