@@ -1,3 +1,4 @@
+import { envCount } from "../env.js";
 import { encValue, prefixEnd, uuidText, type IndexValue } from "../store/keys.js";
 import type { PostingChange, SchemaMark } from "../store/records.js";
 import type { ProjectionStore } from "../store/store.js";
@@ -10,11 +11,6 @@ import type { ProjectionStore } from "../store/store.js";
  * index. `REM_POSTING_MAX_ENTRIES` changes it (0: no posting lists).
  */
 export const POSTING_MAX_ENTRIES = envCount(process.env.REM_POSTING_MAX_ENTRIES) ?? 4_000_000;
-
-function envCount(text: string | undefined): number | null {
-  const n = Number(text);
-  return text !== undefined && text !== "" && Number.isSafeInteger(n) && n >= 0 ? n : null;
-}
 
 /** What a distinct value's own set and map entry cost, in entries (~180 bytes). */
 const VALUE_WEIGHT = 2;
@@ -151,27 +147,27 @@ export class PostingLists {
    * started). The sets are live: use them before the next change is applied.
    */
   lookup(schema: string, field: string, values: readonly IndexValue[]): ReadonlySet<string>[] | null {
-    const list = this.#ready.get(listKey(schema, field));
+    return this.lookupKeyed(schema, field, values)?.sets ?? null;
+  }
+
+  /**
+   * `lookup`, with a name for the exact id set it returns (the sets' union as
+   * it is now): the key changes whenever that set does.
+   */
+  lookupKeyed(schema: string, field: string, values: readonly IndexValue[]): { sets: ReadonlySet<string>[]; key: string } | null {
+    const k = listKey(schema, field);
+    const list = this.#ready.get(k);
     if (list === undefined) {
       this.ensure(schema, field);
       return null;
     }
-    return values.map((v) => list.byValue.get(valueKey(v)) ?? NONE);
-  }
-
-  /**
-   * A name for the exact id set that `lookup` returns for these values now
-   * (their union): it changes whenever the set does. Null when the list is not ready.
-   */
-  key(schema: string, field: string, values: readonly IndexValue[]): string | null {
-    const list = this.#ready.get(listKey(schema, field));
-    if (list === undefined) return null;
-    let key = listKey(schema, field);
-    for (const v of values) {
+    let key = k;
+    const sets = values.map((v) => {
       const vk = valueKey(v);
       key += `\u0000${vk}\u0000${list.versions.get(vk) ?? 0}`;
-    }
-    return key;
+      return list.byValue.get(vk) ?? NONE;
+    });
+    return { sets, key };
   }
 
   /** Follows one change of a written batch (in batch order). */

@@ -2,6 +2,7 @@ import { open, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import hnswlib from "hnswlib-node";
 import { RemError } from "../../src/errors.js";
+import { envCount } from "../env.js";
 import { uuidText } from "../store/keys.js";
 import { FilterBlock, FilterBlockCache } from "./filter-blocks.js";
 import { PendingQueue } from "./pending-queue.js";
@@ -49,12 +50,7 @@ const BLOCK_MAX_K = 256;
 /** From this many deferred vectors a search ranks them with the int8 kernel rather than in JavaScript. */
 const PENDING_KERNEL_MIN = 256;
 /** Bytes of filter blocks kept per index (`REM_FILTER_BLOCK_BYTES`; 0 turns blocks off). */
-export const FILTER_BLOCK_BYTES = envBytes(process.env.REM_FILTER_BLOCK_BYTES) ?? 512 * 1024 * 1024;
-
-function envBytes(text: string | undefined): number | null {
-  const n = Number(text);
-  return text !== undefined && text !== "" && Number.isSafeInteger(n) && n >= 0 ? n : null;
-}
+export const FILTER_BLOCK_BYTES = envCount(process.env.REM_FILTER_BLOCK_BYTES) ?? 512 * 1024 * 1024;
 
 /** What an exact search did, for plans and tests. */
 export interface ExactStats {
@@ -292,7 +288,8 @@ export class VectorIndex {
     stats.rescored = 0;
     const block = options.key === undefined || k > BLOCK_MAX_K ? null : this.#block(options.key, ids);
     if (block instanceof FilterBlock) {
-      this.#exactBlock(unit, q, block, top, stats);
+      stats.rescored = rankInt8(block, 0, block.size, quantizeQuery(unit, this.dim), k, (label) => this.#dot(label, q), top);
+      stats.kernel = true;
     } else if (block !== null) {
       for (const label of block) top.offer(label, this.#dot(label, q));
       stats.rescored = block.length;
@@ -340,17 +337,6 @@ export class VectorIndex {
     if (b.bytes > this.#blocks.maxBytes) return labels;
     this.#blocks.set(b);
     return b;
-  }
-
-  /**
-   * Top k of a block: the kernel's int8 scores pick k rows to score in float32,
-   * which sets a bar (the k-th score); then every row whose int8 score plus
-   * error bound reaches the bar is scored too, raising it as it goes. A row left
-   * out scores below the final k-th, so the top k is the float32 one.
-   */
-  #exactBlock(unit: Float32Array, q: Float64Array, b: FilterBlock, top: TopK, stats: ExactStats): void {
-    stats.rescored = rankInt8(b, 0, b.size, quantizeQuery(unit, this.dim), top.k, (label) => this.#dot(label, q), top);
-    stats.kernel = true;
   }
 
   /** Exact top-k over every live vector (brute force): the reference recall is measured against. */

@@ -64,9 +64,8 @@ export async function compileFilter(t: Tenant, schema: string, where: string): P
     test,
     async matches(limit, postings) {
       if (equality === null) return fromIds(await sqlIds(t, sql, limit), "sql", () => sqlIds(t, sql, Number.MAX_SAFE_INTEGER));
-      const sets = postings?.lookup(schema, equality.column.name, equality.values) ?? null;
-      const key = postings?.key(schema, equality.column.name, equality.values) ?? null;
-      if (sets !== null && key !== null) return { ...fromSets(sets, limit), key };
+      const listed = postings?.lookupKeyed(schema, equality.column.name, equality.values) ?? null;
+      if (listed !== null) return { ...fromSets(listed.sets, limit), key: listed.key };
       return fromIds(await indexIds(t, schema, equality, limit), "index", () => indexIds(t, schema, equality, Number.MAX_SAFE_INTEGER));
     },
   };
