@@ -1,6 +1,6 @@
 import { RemError } from "../src/errors.js";
 import type { VerifiedCommit } from "./chain-verifier.js";
-import { decodeEvents } from "./codec/events-codec.js";
+import { decodeEvents, decodeEventsWithData, type EventsWithData } from "./codec/events-codec.js";
 import { open } from "./encryption.js";
 import type { KeyId, TenantName } from "./model/ids.js";
 import type { Event } from "./model/events.js";
@@ -36,7 +36,17 @@ export function openPayload(commit: VerifiedCommit, keys: DataKeyResolver | unde
 
 /** Decrypts (if needed) and decodes a verified commit's events. */
 export function commitEvents(commit: VerifiedCommit, keys: DataKeyResolver | undefined, validate = false): Event[] {
-  const events = decodeEvents(openPayload(commit, keys), { tenant: commit.parsed.header.tenant, seq: commit.seq, validate });
+  return checkCount(commit, decodeEvents(openPayload(commit, keys), { tenant: commit.parsed.header.tenant, seq: commit.seq, validate }));
+}
+
+/** As commitEvents, with each upsert's encoded `data` (see decodeEventsWithData). */
+export function commitEventsWithData(commit: VerifiedCommit, keys: DataKeyResolver | undefined): EventsWithData {
+  const decoded = decodeEventsWithData(openPayload(commit, keys), { tenant: commit.parsed.header.tenant, seq: commit.seq });
+  checkCount(commit, decoded.events);
+  return decoded;
+}
+
+function checkCount(commit: VerifiedCommit, events: Event[]): Event[] {
   if (events.length !== commit.count) {
     throw new RemError("REM_ERR_DECODE", `commit ${commit.seq}: header says ${commit.count} events, payload holds ${events.length}`, {
       tenant: commit.parsed.header.tenant,

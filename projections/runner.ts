@@ -215,10 +215,10 @@ export class ProjectionRunner {
     try {
       for await (const verified of source(after)) {
         for (const c of verified) {
-          const evs = this.log.events(c);
+          const { events: evs, data } = this.log.eventsWithData(c);
           // Schema changes scan the store: it must hold every earlier batch first.
           if (writing !== null && evs.some((e) => e.type.startsWith("schema."))) await settle();
-          await applyEvents(batch, evs, { seq: c.seq, ts: c.ts });
+          await applyEvents(batch, evs, { seq: c.seq, ts: c.ts }, data);
           batchCommits++;
           last = c;
           commits++;

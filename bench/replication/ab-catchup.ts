@@ -12,7 +12,8 @@ import { inFlight } from "../lib/window.js";
  * show a change: both builds are loaded into one process and alternate (A B,
  * B A, …), each catching a fresh replica up with `events` events in commits of
  * 100 from a private nats-server. Reports events/s and main-thread CPU per
- * event (from /proc: the apply path runs there), medians per build.
+ * event (from /proc: the apply path runs there), medians per build, after one
+ * unmeasured warm-up round.
  *
  *   node dist/bench/replication/ab-catchup.js <distA> <distB> [events=100000] [reps=4]
  *
@@ -72,6 +73,8 @@ async function main(): Promise<void> {
   const nats = await startNatsServer();
   const out = { A: [] as { eventsPerS: number; mainUsPerEvent: number }[], B: [] as { eventsPerS: number; mainUsPerEvent: number }[] };
   try {
+    // One unmeasured round first: the first catch-up in a process runs cold (JIT, caches) and would count against A.
+    for (const k of ["A", "B"] as const) await catchUp(builds[k], nats.url, `warm${k.toLowerCase()}`, Math.max(1_000, Math.round(events / 5)));
     for (let r = 0; r < reps; r++) {
       for (const k of r % 2 === 0 ? (["A", "B"] as const) : (["B", "A"] as const)) {
         const s = await catchUp(builds[k], nats.url, `ab${k.toLowerCase()}${r}`, events);

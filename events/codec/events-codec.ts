@@ -1,6 +1,7 @@
 import { endianness } from "node:os";
 import { Packr, RESET_BUFFER_MODE } from "msgpackr";
 import { RemError } from "../../src/errors.js";
+import { dataSpans } from "./data-spans.js";
 import { EVENT_TYPES, isEventType, type Event } from "../model/events.js";
 import { upcast } from "../model/upcast.js";
 import { validateEvent } from "../model/validate.js";
@@ -60,6 +61,35 @@ export interface DecodeContext {
 
 /** Decodes a commit payload back into events, upcasting old versions. */
 export function decodeEvents(payload: Uint8Array, ctx: DecodeContext = {}): Event[] {
+  return decodeWire(payload, ctx).events;
+}
+
+/** A commit's events, each upsert with the bytes of its `data` as the log holds them. */
+export interface EventsWithData {
+  readonly events: Event[];
+  /**
+   * `data[i]`: a view into the payload holding the MessagePack of
+   * `events[i].data` (an `entity.upserted` not upcast), else undefined. Valid
+   * while the payload is: consume it before the next commit is read.
+   */
+  readonly data: readonly (Uint8Array | undefined)[];
+}
+
+/** As decodeEvents, also finding each upsert's encoded `data` (see data-spans.ts). */
+export function decodeEventsWithData(payload: Uint8Array, ctx: DecodeContext = {}): EventsWithData {
+  const { events, wire } = decodeWire(payload, ctx);
+  const spans = dataSpans(payload);
+  const data: (Uint8Array | undefined)[] = new Array(events.length);
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    const span = spans?.[i];
+    // An upcast event is a new object: its data need not be what the log holds.
+    data[i] = span !== undefined && e === wire[i] && e.type === "entity.upserted" ? payload.subarray(span[0], span[1]) : undefined;
+  }
+  return { events, data };
+}
+
+function decodeWire(payload: Uint8Array, ctx: DecodeContext): { events: Event[]; wire: unknown[] } {
   let raw: unknown;
   try {
     raw = packr.unpack(payload);
@@ -73,7 +103,7 @@ export function decodeEvents(payload: Uint8Array, ctx: DecodeContext = {}): Even
   for (let i = 0; i < raw.length; i++) {
     out[i] = fromWire(raw[i], i, ctx);
   }
-  return out;
+  return { events: out, wire: raw };
 }
 
 function fromWire(item: unknown, index: number, ctx: DecodeContext): Event {

@@ -1,6 +1,6 @@
 import { isRemError, RemError } from "../../src/errors.js";
 import { ChainVerifier, GENESIS, type ChainPosition, type SignatureMode, type TrustedKeys, type VerifiedCommit } from "../chain-verifier.js";
-import { encodeEventsTransient } from "../codec/events-codec.js";
+import { encodeEventsTransient, type EventsWithData } from "../codec/events-codec.js";
 import { FIXED_HEADER, parseCommit, SIGNATURE_LENGTH } from "../codec/commit.js";
 import { buildCommit, builtPayload, deriveCommitId, type BuiltCommit, type DataKey } from "../commit-builder.js";
 import { TAG_LENGTH } from "../encryption.js";
@@ -8,7 +8,7 @@ import { toHex } from "../hash.js";
 import type { CommitId, Seq, TenantName } from "../model/ids.js";
 import type { Event } from "../model/events.js";
 import { validateForEncoding } from "../model/validate.js";
-import { commitEvents, type DataKeyResolver } from "../payload.js";
+import { commitEvents, commitEventsWithData, type DataKeyResolver } from "../payload.js";
 import type { Signer } from "../signing.js";
 import type { BackendKind, LogBackend } from "./types.js";
 
@@ -222,6 +222,11 @@ export class TenantLog {
   /** Decrypts and decodes a verified commit's events. */
   events(commit: VerifiedCommit, validate = false): Event[] {
     return commitEvents(commit, this.#o.dataKeys, validate);
+  }
+
+  /** As events(), with each upsert's encoded `data` (the projection stores those bytes as they are). */
+  eventsWithData(commit: VerifiedCommit): EventsWithData {
+    return commitEventsWithData(commit, this.#o.dataKeys);
   }
 
   async close(): Promise<void> {

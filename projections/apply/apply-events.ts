@@ -33,15 +33,17 @@ export function specOf(rec: SchemaRecord | undefined): SchemaSpec | null {
 }
 
 /**
- * Applies one commit's events to the staged batch. Deterministic: the result
+ * Applies one commit's events to the staged batch (`encodedData[i]`: event i's
+ * `data` as the log encodes it, see decodeEventsWithData). Deterministic: the result
  * depends only on the store's state and the events (timestamps come from the
  * commit), so replaying the log always rebuilds the same projection.
  */
-export async function applyEvents(b: StagedBatch, events: readonly Event[], c: CommitContext): Promise<void> {
-  for (const e of events) {
+export async function applyEvents(b: StagedBatch, events: readonly Event[], c: CommitContext, encodedData?: readonly (Uint8Array | undefined)[]): Promise<void> {
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
     switch (e.type) {
       case "entity.upserted":
-        upsert(b, e.entity_id, e.schema, e.data, c);
+        upsert(b, e.entity_id, e.schema, e.data, c, encodedData?.[i]);
         break;
       case "entity.deleted":
         remove(b, e.entity_id, c);
@@ -76,7 +78,8 @@ export async function applyEvents(b: StagedBatch, events: readonly Event[], c: C
   }
 }
 
-function upsert(b: StagedBatch, id: string, schema: string, data: JsonObject, c: CommitContext): void {
+/** `encoded`: `data`'s bytes as the log holds them, when known (the record embeds them as they are). */
+function upsert(b: StagedBatch, id: string, schema: string, data: JsonObject, c: CommitContext, encoded: Uint8Array | undefined): void {
   const idb = uuidBytes(id);
   const old = b.entity(id, idb);
   if (old !== undefined && old.deleted_at === null) unindex(b, old, idb);
@@ -87,7 +90,7 @@ function upsert(b: StagedBatch, id: string, schema: string, data: JsonObject, c:
   }
   const alive = old !== undefined && old.deleted_at === null && old.schema === schema;
   const rec: EntityRecord = { id, schema, data, created_at: alive ? old.created_at : c.ts, modified_at: c.ts, deleted_at: null, seq: c.seq };
-  b.putEntity(rec, idb);
+  b.putEntity(rec, idb, encoded);
   index(b, rec, idb);
   afterUpsert(b, rec, specOf(b.schema(schema)), c.seq);
 }

@@ -244,6 +244,16 @@ export class ProjectionStore {
     if (w.count > w.capacity) this.#written = null; // too full to help: read everything
   }
 
+  /**
+   * False when `key` of `family` was certainly never written nor staged (the
+   * store started empty and its filter of written keys is still in use); true
+   * when it may have been.
+   */
+  mayHaveWritten(family: Family, key: Bytes): boolean {
+    const w = this.#written;
+    return w === null || w.mayContain(family.prefix, key);
+  }
+
   /** A synchronous get that skips the read when the key was certainly never written. */
   getTracked(family: Family, key: Bytes): Bytes | undefined {
     const w = this.#written;
