@@ -8,7 +8,7 @@ import { pack, unpack } from "../../projections/store/records.js";
 import { events, jsonValue } from "../support/arbitraries.js";
 
 /** MessagePack beyond what REM writes: bin, ext (a Date), float32, 64-bit ints, maps with non-string keys. */
-const wide = new Packr({ useRecords: false, variableMapSize: true, useFloat32: 1, mapsAsObjects: false, moreTypes: true, useBigInt64: true });
+const wide = new Packr({ useRecords: false, variableMapSize: true, useFloat32: 1, mapsAsObjects: false, moreTypes: true, largeBigIntToFloat: true });
 const anyValue = fc.oneof(jsonValue, fc.anything({ withBigInt: true, withDate: true, withMap: true, withTypedArray: true, withNullPrototype: false }));
 
 describe("dataSpans: the bytes of each event's data, found without decoding", () => {
