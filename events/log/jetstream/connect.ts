@@ -5,7 +5,8 @@ export type ConnectNatsOptions = Omit<NodeConnectionOptions, "servers">;
 
 /**
  * Connects to NATS for REM: reconnects forever (every 250 ms by default), so a
- * restarted server is picked up again without the caller doing anything.
+ * restarted server is picked up again without the caller doing anything. No
+ * async stack traces (`noAsyncTraces`): errors carry REM's context instead.
  * Options given here override those defaults (auth, TLS, timeouts…).
  *
  * A failed first connection rejects with REM_ERR_LOG_UNAVAILABLE naming the URL
@@ -17,6 +18,9 @@ export async function connectNats(url: string, opts: ConnectNatsOptions = {}): P
       name: "rem",
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
+      // Without this nats.js builds two Error objects (a stack capture each) per request,
+      // ~5% of an append's CPU; our errors name the operation, tenant and sequence instead.
+      noAsyncTraces: true,
       ...opts,
       servers: url,
     });
