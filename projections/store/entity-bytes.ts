@@ -1,3 +1,4 @@
+import { writeStrHeader } from "./msgpack-str.js";
 import type { EntityRecord } from "./records.js";
 
 /**
@@ -26,7 +27,7 @@ let scratch = Buffer.allocUnsafeSlow(64 * 1024);
  * ASCII (then plain `pack` is the reference; those never occur in ids REM makes).
  */
 export function packEntityTransient(rec: EntityRecord, data: Uint8Array): Uint8Array | null {
-  const need = 1 + 64 + rec.id.length + rec.schema.length + data.length + 4 * 20;
+  const need = 1 + 64 + 10 + rec.id.length + rec.schema.length + data.length + 4 * 20;
   if (need > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(need, scratch.length * 2));
   const b = scratch;
   let o = 0;
@@ -59,15 +60,7 @@ function copy(b: Buffer, o: number, src: Buffer): number {
 /** A str of `s` in the smallest header; -1 when `s` is not ASCII. Strings are short: a loop beats a native call. */
 function writeAscii(b: Buffer, o: number, s: string): number {
   const n = s.length;
-  if (n < 0x20) b[o++] = 0xa0 | n;
-  else if (n < 0x100) {
-    b[o++] = 0xd9;
-    b[o++] = n;
-  } else if (n < 0x10000) {
-    b[o++] = 0xda;
-    b[o++] = n >> 8;
-    b[o++] = n & 0xff;
-  } else return -1; // never for an id or a schema name
+  o = writeStrHeader(b, o, n);
   let high = 0;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);

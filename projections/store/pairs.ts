@@ -1,3 +1,5 @@
+import { strHeaderSize, utf8Length, writeStrHeader } from "./msgpack-str.js";
+
 /**
  * MessagePack of a pair list ([[a, b], …] of strings: key index and adjacency
  * lists), written by hand: msgpackr's generic pack was ~1 µs per list, and a
@@ -27,18 +29,6 @@ export function packPairs(pairs: readonly (readonly [string, string])[]): Buffer
 /** UTF-8 lengths of the strings of the list being packed (reused: no allocation per list). */
 let lens = new Int32Array(64);
 
-/**
- * A string's UTF-8 length. Ids and schema names are short ASCII: a loop
- * answers for them without a native call. Length equals s.length only when
- * every unit is ASCII (any other takes 2–3 bytes).
- */
-function utf8Length(s: string): number {
-  const n = s.length;
-  if (n > 64) return Buffer.byteLength(s, "utf8");
-  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, "utf8");
-  return n;
-}
-
 function arrayHeaderSize(n: number): number {
   return n < 16 ? 1 : n < 0x10000 ? 3 : 5;
 }
@@ -58,25 +48,10 @@ function writeArrayHeader(out: Buffer, o: number, n: number): number {
   return o + 5;
 }
 
-function strHeaderSize(len: number): number {
-  return len < 32 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : 5;
-}
 
 /** Writes `s` (`len`: its UTF-8 length) as a MessagePack str. */
 function writeStr(out: Buffer, o: number, s: string, len: number): number {
-  if (len < 32) out[o++] = 0xa0 | len;
-  else if (len < 0x100) {
-    out[o++] = 0xd9;
-    out[o++] = len;
-  } else if (len < 0x10000) {
-    out[o++] = 0xda;
-    out.writeUInt16BE(len, o);
-    o += 2;
-  } else {
-    out[o++] = 0xdb;
-    out.writeUInt32BE(len, o);
-    o += 4;
-  }
+  o = writeStrHeader(out, o, len);
   if (len === s.length && len <= 64) {
     for (let i = 0; i < len; i++) out[o + i] = s.charCodeAt(i); // ASCII
     return o + len;
