@@ -1,9 +1,11 @@
 import { DeliverPolicy } from "@nats-io/jetstream";
 import { commitSubject, DEFAULT_DUPLICATE_WINDOW_MS, streamConfig, streamName } from "../../events/log/jetstream/stream.js";
 import { DEFAULT_MAX_COMMIT_BYTES } from "../../events/log/types.js";
-import { tenantName, type Seq } from "../../events/model/ids.js";
+import { tenantName } from "../../events/model/ids.js";
+import { Worker } from "node:worker_threads";
 import { Follower } from "../../replay/replica/follower.js";
-import { eventually, primaryNode, replicaNode } from "../../test/replica/replica-fixture.js";
+import { eventually, replicaNode } from "../../test/replica/replica-fixture.js";
+import { hrtimeMs, type LagWriterCommand, type LagWriterInput, type LagWriterReply } from "./lag-writer.js";
 import type { Cleanup } from "../lib/cleanup.js";
 import type { NatsEnv } from "../log/nats-env.js";
 import { progress } from "../lib/report.js";
@@ -11,7 +13,6 @@ import { latencies, percentile, type LatencySummary } from "../lib/stats.js";
 import { nowMs } from "../lib/timing.js";
 import type { ReplicationBenchConfig } from "./config.js";
 import { paced } from "./pace.js";
-import { noteEvent } from "./workload.js";
 
 export interface LagResults {
   /** Append call on the primary → commit applied to the replica's projections (ms). */
@@ -35,9 +36,10 @@ function withP99(samples: number[]): LatencySummary & { p99: number } {
 }
 
 /**
- * Replica lag under a steady open-loop load: the primary appends one-event
- * commits at `lagRate`/s through its TenantLog while a replica (its own data
- * dir, keystore and NATS connection) follows; every commit's delay is measured
+ * Replica lag under a steady open-loop load: the primary, in a worker thread
+ * (lag-writer.ts: a node of its own, off the replica's event loop), appends
+ * one-event commits at `lagRate`/s through its TenantLog while a replica (its
+ * own data dir, keystore and NATS connection) follows; every commit's delay is measured
  * from the append call to the moment the replica's projection batch holding it
  * is written, after a warm-up at the same rate (steady state: the issue's
  * "1k commits/s steady"). The baseline publishes messages of the same size at the same rate
@@ -45,53 +47,38 @@ function withP99(samples: number[]): LatencySummary & { p99: number } {
  * consumer: what JetStream alone costs.
  */
 export async function lagBench(env: NatsEnv, cfg: ReplicationBenchConfig, cleanup: Cleanup): Promise<LagResults> {
-  const primary = await primaryNode(env.url, "lag");
-  cleanup.add("lag primary", () => primary.close());
-  const replica = await replicaNode(env.url, primary.publicKey, "lag");
+  const writer = await startWriter({ natsUrl: env.url, name: "lag", rate: cfg.lagRate });
+  cleanup.add("lag primary", () => writer.close());
+  const replica = await replicaNode(env.url, writer.publicKey, "lag");
   cleanup.add("lag replica", () => replica.close());
   const r = await replica.open();
-  const sentAt = new Map<number, number>();
   const appliedAt = new Map<number, number>();
   let prev = r.store.checkpoint?.seq ?? 0;
   const follower = new Follower(r, {
     source: env.url,
     onBatch: (b) => {
-      const t = nowMs();
+      const t = hrtimeMs();
       for (let s = prev + 1; s <= b.seq; s++) appliedAt.set(s, t);
       prev = b.seq;
     },
   }).start();
-  const log = primary.tenant.log;
+  const delays = async (ran: Ran): Promise<number[]> => {
+    await eventually(() => r.store.checkpoint?.seq ?? 0, (s) => s >= ran.head, 120_000);
+    return ran.sent.map(([seq, t]) => {
+      const a = appliedAt.get(seq);
+      if (a === undefined) throw new Error(`commit ${seq}: no apply time`);
+      return a - t;
+    });
+  };
   // Warm up both sides (consumer creation, JIT) at the measured rate, then let the
-  // replica reach the head so no backlog carries over: on a slow host a fresh
-  // replica lags ~0.1–0.3 s through its first ~2,000 commits (reported, not a target).
-  const warmSent = new Map<number, number>();
-  await paced(cfg.lagRate, WARM_UP_SECONDS, async (i) => {
-    const t0 = nowMs();
-    warmSent.set((await log.append([noteEvent(i)])).seq, t0);
-  });
-  const warmHead = (await log.head()).seq;
-  await eventually(() => r.store.checkpoint?.seq ?? 0, (s) => s >= warmHead, 120_000);
-  const warmDelays = [...warmSent].map(([seq, t]) => appliedAt.get(seq)! - t);
-  let commitBytes = 0;
-  const firstMeasured = warmHead + 1;
+  // replica reach the head so no backlog carries over: a fresh replica lags
+  // ~0.1–0.5 s through its first ~2,000 commits on a slow host (reported, not a target).
+  const warmDelays = await delays(await writer.run(WARM_UP_SECONDS, 0));
   progress(`  REM: ${cfg.lagRate} commits/s for ${cfg.lagSeconds} s, replica following`);
-  const load = await paced(cfg.lagRate, cfg.lagSeconds, async (i) => {
-    const t0 = nowMs();
-    const a = await log.append([noteEvent(1_000_000 + i)]); // past the warm-up's notes: every natural key new
-    sentAt.set(a.seq, t0);
-  });
-  const head = (await log.head()).seq;
-  await eventually(() => r.store.checkpoint?.seq ?? 0, (s) => s >= head, 120_000);
+  const load = await writer.run(cfg.lagSeconds, 1_000_000); // past the warm-up's notes: every natural key new
+  const remDelays = await delays(load);
   await follower.stop();
-  const remDelays: number[] = [];
-  for (let s = firstMeasured; s <= head; s++) {
-    const a = appliedAt.get(s);
-    const t = sentAt.get(s);
-    if (a === undefined || t === undefined) throw new Error(`commit ${s}: no ${a === undefined ? "apply" : "send"} time`);
-    remDelays.push(a - t);
-  }
-  for await (const batch of log.backend.read(head as Seq, { until: head as Seq })) commitBytes = batch[0]?.bytes.length ?? 0;
+  const commitBytes = load.commitBytes;
 
   progress(`  raw JetStream: ${cfg.lagRate} msgs/s of ${commitBytes} bytes, ordered consumer`);
   const raw = tenantName("rawlag");
@@ -130,4 +117,49 @@ export async function lagBench(env: NatsEnv, cfg: ReplicationBenchConfig, cleanu
   const remP99BySecond: number[] = [];
   for (let i = 0; i < remDelays.length; i += cfg.lagRate) remP99BySecond.push(withP99(remDelays.slice(i, i + cfg.lagRate)).p99);
   return { rem: withP99(remDelays), raw: withP99(rawDelays), commits: remDelays.length, achievedRate: load.issued / load.seconds, commitBytes, remP99BySecond, warmUp: { seconds: WARM_UP_SECONDS, ...withP99(warmDelays) } };
+}
+
+type Ran = Extract<LagWriterReply, { op: "ran" }>;
+
+interface Writer {
+  readonly publicKey: Uint8Array;
+  /** One paced phase of `seconds` at the configured rate, notes numbered from `from`. */
+  run(seconds: number, from: number): Promise<Ran>;
+  close(): Promise<void>;
+}
+
+/** Starts the primary in its worker thread (lag-writer.ts) and waits until it is ready. */
+async function startWriter(input: LagWriterInput): Promise<Writer> {
+  const worker = new Worker(new URL("./lag-writer.js", import.meta.url), { workerData: input });
+  let waiting: { resolve: (m: LagWriterReply) => void; reject: (e: Error) => void } | null = null;
+  const next = (): Promise<LagWriterReply> => new Promise((resolve, reject) => (waiting = { resolve, reject }));
+  worker.on("message", (m: LagWriterReply) => {
+    const w = waiting;
+    waiting = null;
+    if (m.op === "error") w?.reject(new Error(`lag writer: ${m.message}`));
+    else w?.resolve(m);
+  });
+  worker.on("error", (err) => waiting?.reject(err));
+  worker.on("exit", (code) => waiting?.reject(new Error(`lag writer exited (${code})`)));
+  const ready = await next();
+  if (ready.op !== "ready") throw new Error(`lag writer: expected ready, got ${ready.op}`);
+  let closed = false;
+  return {
+    publicKey: ready.publicKey,
+    async run(seconds, from) {
+      const reply = next();
+      worker.postMessage({ op: "run", seconds, from } satisfies LagWriterCommand);
+      const m = await reply;
+      if (m.op !== "ran") throw new Error(`lag writer: expected ran, got ${m.op}`);
+      return m;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const reply = next();
+      worker.postMessage({ op: "close" } satisfies LagWriterCommand);
+      await reply.catch(() => undefined);
+      await worker.terminate();
+    },
+  };
 }
