@@ -1,10 +1,10 @@
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type * as Fixture from "../../test/replica/replica-fixture.js";
 import type * as NatsServer from "../../test/support/nats-server.js";
 import type * as Workload from "./workload.js";
 import { median } from "../lib/stats.js";
+import { mainThreadCpuUs } from "../lib/thread-cpu.js";
 import { inFlight } from "../lib/window.js";
 
 /**
@@ -33,11 +33,6 @@ async function load(root: string): Promise<Build> {
   };
 }
 
-/** CPU time of the main thread so far, in µs (Linux /proc; 10 ms ticks). */
-function mainThreadCpuUs(): number {
-  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
 
 async function catchUp(b: Build, natsUrl: string, name: string, events: number): Promise<{ eventsPerS: number; mainUsPerEvent: number }> {
   const primary = await b.fixture.primaryNode(natsUrl, name);
@@ -50,11 +45,11 @@ async function catchUp(b: Build, natsUrl: string, name: string, events: number):
     const replica = await b.fixture.replicaNode(natsUrl, primary.publicKey, name);
     try {
       const r = await replica.open();
-      const cpu0 = mainThreadCpuUs();
+      const cpu0 = mainThreadCpuUs() ?? NaN; // Linux only
       const t0 = performance.now();
       const res = await r.sync(head);
       const seconds = (performance.now() - t0) / 1000;
-      return { eventsPerS: res.events / seconds, mainUsPerEvent: (mainThreadCpuUs() - cpu0) / res.events };
+      return { eventsPerS: res.events / seconds, mainUsPerEvent: ((mainThreadCpuUs() ?? NaN) - cpu0) / res.events };
     } finally {
       await replica.close();
     }

@@ -7,6 +7,7 @@ import { progress } from "../lib/report.js";
 import { nowMs } from "../lib/timing.js";
 import { inFlight } from "../lib/window.js";
 import { collectRows, rawPutSeconds } from "../lib/raw-leveldb.js";
+import { mainThreadCpuUs } from "../lib/thread-cpu.js";
 import { tempDir } from "../../test/support/tmp.js";
 import { join } from "node:path";
 import type { NatsEnv } from "../log/nats-env.js";
@@ -27,6 +28,13 @@ export interface CatchUpSample {
    * from the replica's store, put into a fresh LevelDB in batches (raw-leveldb.ts).
    */
   readonly rawLevelDb: number;
+  /**
+   * Where the catch-up's CPU went, µs per event: the whole process, its main
+   * thread (decode, verify, apply) and the other threads (LevelDB's writes and
+   * compactions, GC helpers), against wall time. On 2 cores, process/2 bounds
+   * how fast it can go. mainThread is null off Linux.
+   */
+  readonly cpuUsPerEvent: { readonly wall: number; readonly process: number; readonly mainThread: number | null; readonly otherThreads: number | null };
 }
 
 /**
@@ -52,9 +60,15 @@ export async function catchUpBench(env: NatsEnv, cfg: ReplicationBenchConfig, re
   const replica = await replicaNode(env.url, primary.publicKey, name);
   const doneReplica = cleanup.add(`${name} replica`, () => replica.close());
   const r = await replica.open();
+  const main0 = mainThreadCpuUs();
+  const cpu0 = process.cpuUsage();
   const t0 = nowMs();
   const res = await r.sync(head);
   const remS = (nowMs() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const main1 = mainThreadCpuUs();
+  const processUs = (cpu.user + cpu.system) / res.events;
+  const mainUs = main0 === null || main1 === null ? null : (main1 - main0) / res.events;
   if (r.store.checkpoint?.seq !== head) throw new Error(`replica stopped at ${r.store.checkpoint?.seq}, head ${head}`);
   const rows = await collectRows(r.store.db);
   await doneReplica();
@@ -75,5 +89,14 @@ export async function catchUpBench(env: NatsEnv, cfg: ReplicationBenchConfig, re
   const rawS = (nowMs() - t1) / 1000;
   await consumer.delete().catch(() => undefined);
   await done();
-  return { rem: res.events / remS, raw: res.events / rawS, events: res.events, commits: res.commits, rows: rows.length, rawLevelDb: res.events / rawLevelDbS };
+  const round = (x: number): number => Number(x.toFixed(1));
+  return {
+    rem: res.events / remS,
+    raw: res.events / rawS,
+    events: res.events,
+    commits: res.commits,
+    rows: rows.length,
+    rawLevelDb: res.events / rawLevelDbS,
+    cpuUsPerEvent: { wall: round((remS * 1e6) / res.events), process: round(processUs), mainThread: mainUs === null ? null : round(mainUs), otherThreads: mainUs === null ? null : round(processUs - mainUs) },
+  };
 }

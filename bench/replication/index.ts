@@ -33,6 +33,8 @@ export const replicationSuite: Suite = {
     for (let rep = 0; rep < cfg.reps; rep++) {
       const s = await catchUpBench(env, cfg, rep, cleanup);
       progress(`  rep ${rep}: REM ${Math.round(s.rem)} events/s | raw consume ${Math.round(s.raw)} events/s | raw LevelDB of the same ${s.rows} rows ${Math.round(s.rawLevelDb)} events/s`);
+      const c = s.cpuUsPerEvent;
+      progress(`    µs per event: wall ${c.wall}, CPU ${c.process} (main thread ${c.mainThread ?? "?"}, other threads ${c.otherThreads ?? "?"})`);
       samples.push(s);
     }
     const catchUp = { rem: median(samples.map((s) => s.rem)), raw: median(samples.map((s) => s.raw)), rawLevelDb: median(samples.map((s) => s.rawLevelDb)) };
