@@ -75,7 +75,7 @@ describe("encrypted tenants", () => {
   it("archive ciphertext; restore needs the tenant's data keys (a copy of the keystore)", async () => {
     const source = await sourceNode("vault", { encrypt: true });
     cleanups.push(() => source.close());
-    await populate(source.tenant, 3);
+    const ids = await populate(source.tenant, 3);
     const store = await testStore(s3.server, "enc");
     cleanups.push(async () => store.close());
     await (await Archiver.open(source.tenant.log, store)).archive({ segmentBytes: 8 * 1024 });
@@ -101,6 +101,8 @@ describe("encrypted tenants", () => {
     const restored = await openRestored(target, source.tenant.name);
     try {
       expect(await dumpStore(restored.store)).toEqual(await dumpStore(source.tenant.store));
+      // The record holds the decrypted payload's bytes of `data` (not a view of ciphertext): read it back.
+      expect(restored.store.getEntity(ids[0]!)?.data).toEqual({ uri: "doc://0/0", content: expect.stringContaining("note 0.0"), category: "a", n: 0 });
     } finally {
       await restored.close();
     }
