@@ -7,6 +7,11 @@ export function nowMs(): number {
   return performance.now();
 }
 
+/** Monotonic milliseconds on the process's clock, the same in every thread (performance.now() starts anew in each worker). */
+export function hrtimeMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 /** One timed run: how many items the timed part handled and how long it took. */
 export interface RunSample {
   readonly items: number;

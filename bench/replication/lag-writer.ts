@@ -1,14 +1,15 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { Seq } from "../../events/model/ids.js";
 import { primaryNode } from "../../test/replica/replica-fixture.js";
+import { hrtimeMs } from "../lib/timing.js";
 import { paced } from "./pace.js";
 import { noteEvent } from "./workload.js";
 
 /**
  * The lag benchmark's primary, in a worker thread: a node of its own, as in a
  * deployment, so its appends (signing, hashing) do not run on the replica's
- * event loop. Driven by messages from lag.ts; times are `hrtimeMs()`, the
- * process's monotonic clock, which both threads share.
+ * event loop. Driven by messages from lag.ts; times are `hrtimeMs()`
+ * (bench/lib/timing.ts), the process's monotonic clock, which both threads share.
  */
 
 export interface LagWriterInput {
@@ -33,11 +34,6 @@ export type LagWriterReply =
     }
   | { readonly op: "closed" }
   | { readonly op: "error"; readonly message: string };
-
-/** Monotonic ms, the same clock in every thread of the process. */
-export function hrtimeMs(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
-}
 
 async function main(): Promise<void> {
   const port = parentPort!;

@@ -5,12 +5,12 @@ import { tenantName } from "../../events/model/ids.js";
 import { Worker } from "node:worker_threads";
 import { Follower } from "../../replay/replica/follower.js";
 import { eventually, replicaNode } from "../../test/replica/replica-fixture.js";
-import { hrtimeMs, type LagWriterCommand, type LagWriterInput, type LagWriterReply } from "./lag-writer.js";
+import type { LagWriterCommand, LagWriterInput, LagWriterReply } from "./lag-writer.js";
 import type { Cleanup } from "../lib/cleanup.js";
 import type { NatsEnv } from "../log/nats-env.js";
 import { progress } from "../lib/report.js";
 import { latencies, percentile, type LatencySummary } from "../lib/stats.js";
-import { nowMs } from "../lib/timing.js";
+import { hrtimeMs, nowMs } from "../lib/timing.js";
 import type { ReplicationBenchConfig } from "./config.js";
 import { paced } from "./pace.js";
 

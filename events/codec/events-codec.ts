@@ -78,7 +78,8 @@ export interface EventsWithData {
 /** As decodeEvents, also finding each upsert's encoded `data` (see data-spans.ts). */
 export function decodeEventsWithData(payload: Uint8Array, ctx: DecodeContext = {}): EventsWithData {
   const { events, wire } = decodeWire(payload, ctx);
-  const spans = dataSpans(payload);
+  // Only upserts use the spans: a commit without one is not scanned.
+  const spans = events.some((e) => e.type === "entity.upserted") ? dataSpans(payload) : null;
   const data: (Uint8Array | undefined)[] = new Array(events.length);
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;

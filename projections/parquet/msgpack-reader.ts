@@ -1,3 +1,4 @@
+import { skip } from "../../events/codec/msgpack-skip.js";
 import { unpack } from "../store/records.js";
 import type { JsonValue } from "../../events/model/json-value.js";
 
@@ -154,19 +155,9 @@ export class MsgReader {
 
   /** Consumes one value of any type. */
   skip(): void {
-    if (this.str() >= 0 || this.number() !== undefined || this.nil() || this.bool() !== undefined) return;
-    let n = this.map();
-    if (n >= 0) {
-      for (let i = 0; i < n * 2; i++) this.skip();
-      return;
-    }
-    n = this.array();
-    if (n >= 0) {
-      for (let i = 0; i < n; i++) this.skip();
-      return;
-    }
-    const start = this.pos;
-    this.pos = start + extLength(this.buf, start);
+    const end = skip(this.buf, this.pos);
+    if (end < 0) throw new Error(`malformed MessagePack value at ${this.pos}`);
+    this.pos = end;
   }
 
   /** Consumes and decodes one value (as msgpackr would: maps as objects). */

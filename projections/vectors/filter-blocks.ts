@@ -117,9 +117,4 @@ export class FilterBlockCache {
       this.#bytes -= old.bytes;
     }
   }
-
-  clear(): void {
-    this.#blocks.clear();
-    this.#bytes = 0;
-  }
 }

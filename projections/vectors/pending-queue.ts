@@ -38,10 +38,6 @@ export class PendingQueue implements QuantizedRows {
     return this.#count;
   }
 
-  has(label: number): boolean {
-    return this.#pos[label]! !== 0;
-  }
-
   /** The label space grew (the index's capacity). */
   growLabels(capacity: number): void {
     const pos = new Int32Array(capacity);

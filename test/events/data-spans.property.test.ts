@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { Packr } from "msgpackr";
 import { describe, expect, it } from "vitest";
-import { dataSpans, skip } from "../../events/codec/data-spans.js";
+import { dataSpans } from "../../events/codec/data-spans.js";
+import { skip } from "../../events/codec/msgpack-skip.js";
 import { decodeEventsWithData, encodeEvents } from "../../events/codec/events-codec.js";
 import { validateEvent } from "../../events/model/validate.js";
 import { pack, unpack } from "../../projections/store/records.js";
