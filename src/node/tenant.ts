@@ -1,4 +1,4 @@
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { layout, type RemConfig } from "../config/config.js";
 import type { Keystore } from "../../events/keys/keystore.js";
@@ -129,8 +129,10 @@ export class Tenant {
 
   /**
    * Drops the projections and replays the whole log. The store directory is
-   * replaced rather than emptied key by key (much faster); a crash midway leaves
-   * an empty or partial store that the next open simply catches up.
+   * replaced rather than emptied key by key (much faster), and dropped by a
+   * rename first (dropDir): a crash midway leaves no store, or an empty or
+   * partial one, that the next open simply catches up — never a half-deleted
+   * LevelDB directory, which would not open.
    */
   async rebuild(onProgress?: (seq: number, events: number) => void): Promise<CatchUpResult & { seconds: number }> {
     const started = performance.now();
@@ -138,8 +140,8 @@ export class Tenant {
     this.#loadedVectors?.close();
     this.#vectors = null;
     this.#loadedVectors = null;
-    await rm(this.#storeDir, { recursive: true, force: true });
-    await rm(this.#vectorsDir, { recursive: true, force: true });
+    await dropDir(this.#storeDir);
+    await dropDir(this.#vectorsDir);
     this.#store = await ProjectionStore.open(this.#storeDir);
     this.#runner = this.#newRunner(this.#store);
     const r = await this.#runner.catchUp({ onProgress });
@@ -167,4 +169,21 @@ export class Tenant {
       }
     }
   }
+}
+
+/**
+ * Removes a directory so that a crash at any moment leaves it either whole or
+ * gone: it is renamed aside (atomic) and then deleted. What an earlier crash
+ * left aside is deleted first.
+ */
+async function dropDir(dir: string): Promise<void> {
+  const aside = `${dir}.dropping`;
+  await rm(aside, { recursive: true, force: true });
+  try {
+    await rename(dir, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw err;
+  }
+  await rm(aside, { recursive: true, force: true });
 }
