@@ -1,5 +1,8 @@
 import { ClassicLevel } from "classic-level";
 
+/** Open options a variant may change (leveldb-limits.ts); the default is the store's own. */
+export type LevelOptions = Pick<NonNullable<ConstructorParameters<typeof ClassicLevel<Uint8Array, Uint8Array>>[1]>, "blockSize" | "compression" | "writeBufferSize" | "maxFileSize">;
+
 type Hooked = ReturnType<ClassicLevel<Uint8Array, Uint8Array>["batch"]> & {
   _put(k: Uint8Array, v: Uint8Array, o: object): void;
   _write(o: object): Promise<void>;
@@ -39,8 +42,8 @@ export async function collectRows(db: ClassicLevel<Uint8Array, Uint8Array>): Pro
  * projection runner uses it, the store's own open options) to take `rows` in
  * batches of `opsPerBatch`, one batch written while the next is built.
  */
-export async function rawPutSeconds(dir: string, rows: readonly [Uint8Array, Uint8Array][], opsPerBatch = 50_000): Promise<number> {
-  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: "buffer", valueEncoding: "buffer", writeBufferSize: 16 * 1024 * 1024 });
+export async function rawPutSeconds(dir: string, rows: readonly [Uint8Array, Uint8Array][], opsPerBatch = 50_000, options: LevelOptions = {}): Promise<number> {
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: "buffer", valueEncoding: "buffer", writeBufferSize: 16 * 1024 * 1024, ...options });
   await db.open();
   try {
     const t0 = performance.now();

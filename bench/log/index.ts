@@ -12,6 +12,7 @@ import { benchKeys } from "./keys.js";
 import { microBench } from "./micro.js";
 import { startNatsEnv } from "./nats-env.js";
 import { summarizeTargets } from "./targets.js";
+import { cpuCost } from "./cpu-cost.js";
 import { makeWorkload } from "./workload.js";
 
 /**
@@ -75,6 +76,11 @@ export const logSuite: Suite = {
       targets,
       ratios,
       allTargetsMet: failed.length === 0,
+      /** Where each JetStream figure's CPU went, REM's process against the nats-server (see cpu-cost.ts). */
+      cpuPerEvent: {
+        append: { rawPublish: cpuCost(jetstream.append.rawPublish, cpus().length), rem: cpuCost(jetstream.append.rem, cpus().length), remEncrypted: cpuCost(jetstream.append.remEncrypted, cpus().length) },
+        read: { rawConsume: cpuCost(jetstream.read.rawConsume, cpus().length), remBatch: cpuCost(jetstream.read.remBatch, cpus().length), remEncryptedBatch: cpuCost(jetstream.read.remEncryptedBatch, cpus().length) },
+      },
       jetstream,
       file,
       emmett,

@@ -35,7 +35,8 @@ export async function interleaved<K extends string>(label: string, reps: number,
       if (s.diag !== undefined) diags.get(k)!.push(s.diag);
       items.set(k, s.items);
       const d = s.diag;
-      const loop = d === undefined ? "" : `; event loop ${(d.loopBusy * 100).toFixed(0)}% busy, CPU ${d.cpuPerWallS.toFixed(2)} s/s, GC ${d.gcMs.toFixed(0)} ms`;
+      const peer = d?.peerCpuPerWallS === undefined ? "" : `, nats-server CPU ${d.peerCpuPerWallS.toFixed(2)} s/s`;
+      const loop = d === undefined ? "" : `; event loop ${(d.loopBusy * 100).toFixed(0)}% busy, CPU ${d.cpuPerWallS.toFixed(2)} s/s${peer}, GC ${d.gcMs.toFixed(0)} ms`;
       progress(`${label} ${k} rep ${rep + 1}/${reps}: ${formatRate(r)} ${unit} (${s.items} in ${s.ms.toFixed(0)} ms${loop})`);
     }
   }

@@ -3,6 +3,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { connectNats } from "../../events/log/jetstream/connect.js";
 import { startNatsServer } from "../../test/support/nats-server.js";
 import type { Cleanup } from "../lib/cleanup.js";
+import { setDiagnosticsPeer } from "../lib/diagnostics.js";
 import { progress } from "../lib/report.js";
 
 export interface NatsEnv {
@@ -22,6 +23,9 @@ export interface NatsEnv {
 export async function startNatsEnv(cleanup: Cleanup): Promise<NatsEnv> {
   const server = await startNatsServer();
   cleanup.add("nats-server", () => server.cleanup());
+  // Every measurement of the run also reports this server's CPU: on 2 cores it competes with REM's.
+  setDiagnosticsPeer(() => server.pid);
+  cleanup.add("diagnostics peer", () => setDiagnosticsPeer(null));
   progress(`nats-server listening on ${server.url} (store ${server.storeDir})`);
   const nc = await connectNats(server.url);
   const streams = new Set<string>();

@@ -12,6 +12,8 @@ export interface NatsServerHandle {
   readonly port: number;
   /** The JetStream store directory; it survives stop/kill/restart. */
   readonly storeDir: string;
+  /** The running server's process id; null while it is stopped. */
+  readonly pid: number | null;
   /** SIGTERM, then wait for the process to exit. No-op when not running. */
   stop(): Promise<void>;
   /** SIGKILL (no clean shutdown), then wait for the process to exit. No-op when not running. */
@@ -112,6 +114,9 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
+    get pid(): number | null {
+      return (child as ChildProcess | null)?.pid ?? null;
+    },
     stop: () => signal("SIGTERM"),
     kill: () => signal("SIGKILL"),
     restart: async () => {
