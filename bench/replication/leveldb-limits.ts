@@ -31,14 +31,11 @@ import { noteEvent } from "./workload.js";
 
 type Row = [Uint8Array, Uint8Array];
 
-/** Family prefix bytes of the store (ProjectionStore's constructor order). */
-const ENTITIES = 0x03;
-const KEYS = 0x05;
-
 const events = Number(process.argv[2] ?? 500_000);
 const rounds = Number(process.argv[3] ?? 3);
 
-async function replicaRows(): Promise<Row[]> {
+/** The replica's rows, and the prefix bytes of the two families the row-shape variants change. */
+async function replicaRows(): Promise<{ rows: Row[]; entities: number; keys: number }> {
   const server = await startNatsServer();
   try {
     const primary = await primaryNode(server.url, "limits");
@@ -53,7 +50,7 @@ async function replicaRows(): Promise<Row[]> {
       try {
         const r = await replica.open();
         await r.sync(head);
-        return await collectRows(r.store.db);
+        return { rows: await collectRows(r.store.db), entities: r.store.entities.prefix[0]!, keys: r.store.keys.prefix[0]! };
       } finally {
         await replica.close();
       }
@@ -76,7 +73,7 @@ async function putAll(dir: string, rows: readonly Row[], options: LevelOptions):
   return { eventsPerS: events / s, cpuUsPerEvent: (cpu.user + cpu.system) / events };
 }
 
-const rows = await replicaRows();
+const { rows, entities: ENTITIES, keys: KEYS } = await replicaRows();
 const bytes = (rs: readonly Row[]): number => rs.reduce((n, [k, v]) => n + k.length + v.length, 0);
 // Upper bounds for row shapes (see above): what the bytes alone would buy.
 const withoutKeyIndex = rows.filter(([k]) => k[0] !== KEYS);
