@@ -33,7 +33,6 @@ async function load(root: string): Promise<Build> {
   };
 }
 
-
 async function catchUp(b: Build, natsUrl: string, name: string, events: number): Promise<{ eventsPerS: number; mainUsPerEvent: number }> {
   const primary = await b.fixture.primaryNode(natsUrl, name);
   try {

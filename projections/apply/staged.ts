@@ -135,12 +135,20 @@ export class StagedBatch {
   /** `data`: the MessagePack of `rec.data` as the log holds it, when the caller has it (stored as is). */
   putEntity(rec: EntityRecord, idb: Uint8Array = uuidBytes(rec.id), data?: Uint8Array): void {
     this.#entities.set(rec.id, rec);
-    // The binding copies the value into the batch at once: a transient value is safe there.
-    const transient = data === undefined ? null : packEntityTransient(rec, data);
-    const value = transient === null ? (this.#direct ? packTransient(rec) : pack(rec)) : this.#direct ? transient : Buffer.from(transient);
-    this.putRaw(this.store.entityKeyFull(rec.schema, idb), value);
+    this.putRaw(this.store.entityKeyFull(rec.schema, idb), this.#entityValue(rec, data));
     this.store.noteWrite(this.store.ids, idb);
     this.put(this.store.ids, idb, idEntry(rec.schema, rec.deleted_at === null));
+  }
+
+  /**
+   * A record's stored bytes: around `data`'s log bytes when given, else packed
+   * whole. The binding copies the value into the batch at once, so a transient
+   * (reused) buffer is safe there; the public batch API keeps it, so it gets a copy.
+   */
+  #entityValue(rec: EntityRecord, data: Uint8Array | undefined): Uint8Array {
+    const around = data === undefined ? null : packEntityTransient(rec, data);
+    if (around === null) return this.#direct ? packTransient(rec) : pack(rec);
+    return this.#direct ? around : Buffer.from(around);
   }
 
   /** Removes an entity completely (used when its schema is dropped). */

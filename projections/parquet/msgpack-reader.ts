@@ -155,9 +155,14 @@ export class MsgReader {
 
   /** Consumes one value of any type. */
   skip(): void {
+    this.pos = this.#end();
+  }
+
+  /** Where the value at the cursor ends (the shared skipper); throws when it is malformed. */
+  #end(): number {
     const end = skip(this.buf, this.pos);
     if (end < 0) throw new Error(`malformed MessagePack value at ${this.pos}`);
-    this.pos = end;
+    return end;
   }
 
   /** Consumes and decodes one value (as msgpackr would: maps as objects). */
@@ -183,8 +188,9 @@ export class MsgReader {
       for (let i = 0; i < count; i++) out[i] = this.value();
       return out;
     }
+    // bin or ext: msgpackr reads what this reader does not
     const start = this.pos;
-    this.pos = start + extLength(this.buf, start);
+    this.pos = this.#end();
     return unpack<JsonValue>(this.buf.subarray(start, this.pos));
   }
 
@@ -229,37 +235,6 @@ export class MsgReader {
       i += need + 1;
     }
     return true;
-  }
-}
-
-/** Total length of an ext or bin value at `at` (header included). */
-function extLength(buf: Buffer, at: number): number {
-  const b = buf[at]!;
-  switch (b) {
-    case 0xc4:
-      return 2 + buf[at + 1]!;
-    case 0xc5:
-      return 3 + buf.readUInt16BE(at + 1);
-    case 0xc6:
-      return 5 + buf.readUInt32BE(at + 1);
-    case 0xd4:
-      return 3;
-    case 0xd5:
-      return 4;
-    case 0xd6:
-      return 6;
-    case 0xd7:
-      return 10;
-    case 0xd8:
-      return 18;
-    case 0xc7:
-      return 3 + buf[at + 1]!;
-    case 0xc8:
-      return 4 + buf.readUInt16BE(at + 1);
-    case 0xc9:
-      return 6 + buf.readUInt32BE(at + 1);
-    default:
-      throw new Error(`unexpected MessagePack byte 0x${b.toString(16)} at ${at}`);
   }
 }
 

@@ -48,7 +48,6 @@ function writeArrayHeader(out: Buffer, o: number, n: number): number {
   return o + 5;
 }
 
-
 /** Writes `s` (`len`: its UTF-8 length) as a MessagePack str. */
 function writeStr(out: Buffer, o: number, s: string, len: number): number {
   o = writeStrHeader(out, o, len);
